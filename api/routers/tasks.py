@@ -1,0 +1,81 @@
+"""/v1/tasks: submit a problem, read its progress and ranking, cancel it."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from fastapi import APIRouter, HTTPException, Query
+from pydantic import BaseModel
+from sqlmodel import col, func, select
+
+from api.deps import SettingsDep, StoreDep
+from api.dispatch import enqueue_task, revoke_task
+from bestofn.models import Task
+from bestofn.schemas import Problem
+from bestofn.service import ProblemRejected, TaskView, create_task, task_view
+
+router = APIRouter(prefix="/v1/tasks", tags=["tasks"])
+
+
+class TaskAccepted(BaseModel):
+    id: str
+    status: str
+    links: dict[str, str]
+
+
+class TaskPage(BaseModel):
+    items: list[TaskView]
+    total: int
+    limit: int
+    offset: int
+
+
+@router.post("", status_code=202, response_model=TaskAccepted)
+def submit_task(problem: Problem, store: StoreDep, settings: SettingsDep) -> TaskAccepted:
+    """Store the problem as a queued task and hand it to a worker."""
+    try:
+        task = create_task(problem, store=store, settings=settings)
+    except ProblemRejected as exc:
+        raise HTTPException(status_code=422, detail=[{"loc": ["body", *exc.field.split(".")], "msg": exc.message}]) from exc
+    enqueue_task(task.id)
+    return TaskAccepted(id=task.id, status=task.status,
+                        links={"self": f"/v1/tasks/{task.id}", "cancel": f"/v1/tasks/{task.id}/cancel"})
+
+
+@router.get("/{task_id}", response_model=TaskView)
+def get_task(task_id: str, store: StoreDep) -> TaskView:
+    task = store.get(task_id)
+    if task is None:
+        raise HTTPException(status_code=404, detail=f"task {task_id} not found")
+    return task_view(task, store)
+
+
+@router.get("", response_model=TaskPage)
+def list_tasks(
+    store: StoreDep,
+    status: Literal["queued", "generating", "executing", "ranking", "done", "failed", "cancelled"] | None = None,
+    strategy: str | None = None,
+    limit: int = Query(default=20, ge=1, le=200),
+    offset: int = Query(default=0, ge=0),
+) -> TaskPage:
+    """Newest first, filtered by status and strategy."""
+    query = select(Task)
+    if status:
+        query = query.where(Task.status == status)
+    if strategy:
+        query = query.where(Task.strategy == strategy)
+    with store.session() as s:
+        total = s.exec(select(func.count()).select_from(query.subquery())).one()
+        rows = s.exec(query.order_by(col(Task.created_at).desc(), col(Task.id)).offset(offset).limit(limit)).all()
+    return TaskPage(items=[task_view(t, store, with_candidates=False) for t in rows], total=total,
+                    limit=limit, offset=offset)
+
+
+@router.post("/{task_id}/cancel", response_model=TaskView)
+def cancel_task(task_id: str, store: StoreDep) -> TaskView:
+    """Stop work: a queued task ends now, a running one at its next step."""
+    task = store.request_cancel(task_id)
+    if task is None:
+        raise HTTPException(status_code=404, detail=f"task {task_id} not found")
+    revoke_task(task_id)
+    return task_view(task, store)

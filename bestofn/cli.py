@@ -1,0 +1,206 @@
+"""The ``bestofn`` command: solve, submit, serve, and the sub-commands of each area."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Optional
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+
+from bestofn.schemas import Problem
+from bestofn.settings import get_settings
+
+app = typer.Typer(help="Sandboxed best-of-N code generation: generate N candidates, run each in a "
+                       "locked-down container, pick the best.", no_args_is_help=True, add_completion=False)
+err = Console(stderr=True)
+out = Console()
+
+
+def fail(message: str, code: int = 2) -> None:
+    """One clear line on stderr and a non-zero exit; never a traceback."""
+    err.print(f"[red]error:[/] {message}", highlight=False)
+    raise typer.Exit(code)
+
+
+def load_problem(path: Path, n: int | None, strategy: str | None, model: str | None) -> Problem:
+    """Read and validate PROBLEM.json, naming the bad field on error."""
+    if not path.is_file():
+        fail(f"{path}: no such file")
+    try:
+        data = json.loads(path.read_text())
+    except json.JSONDecodeError as exc:
+        fail(f"{path}: not valid JSON ({exc.msg} at line {exc.lineno})")
+    if not isinstance(data, dict):
+        fail(f"{path}: expected a JSON object (the POST /v1/tasks body)")
+    if n is not None:
+        data["n"] = n
+    if strategy is not None:
+        data["strategy"] = strategy
+    if model is not None:
+        data["model"] = model
+    try:
+        return Problem.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first["loc"]) or "body"
+        fail(f"{path}: field '{field}': {first['msg']}")
+    raise AssertionError("unreachable")
+
+
+@app.command()
+def solve(
+    problem_file: Path = typer.Argument(..., metavar="PROBLEM.json", help="The POST /v1/tasks body."),
+    n: Optional[int] = typer.Option(None, "--n", help="Number of candidates."),
+    strategy: Optional[str] = typer.Option(None, help="auto|tests|self_consistency|codet|majority_vote|judge|single"),
+    model: Optional[str] = typer.Option(None, help="Model name at the endpoint."),
+    as_json: bool = typer.Option(False, "--json", help="Print the task as JSON."),
+) -> None:
+    """Run one task end to end in this process (embedded default or the configured services)."""
+    from bestofn.embedded import embedded_runtime
+    from bestofn.render import render_task
+    from bestofn.service import ProblemRejected, create_task, task_view
+    from worker.pipeline import run_task
+    from worker.store import TaskStore
+
+    problem = load_problem(problem_file, n, strategy, model)
+    log = err if as_json else out
+    with ExitStack() as stack:
+        try:
+            rt = stack.enter_context(embedded_runtime(log))
+        except RuntimeError as exc:
+            fail(str(exc))
+        if rt.demo_model and problem.model is None:
+            problem = problem.model_copy(update={"model": rt.model})
+        store = TaskStore()
+        try:
+            task = create_task(problem, store=store)
+        except ProblemRejected as exc:
+            fail(f"{problem_file}: field '{exc.field}': {exc.message}")
+        log.print(f"task {task.id}: {task.n} candidates from {task.model} ...")
+        run_task(task.id, client=rt.client, store=store)
+        view = task_view(store.get(task.id), store)  # type: ignore[arg-type]
+    if as_json:
+        print(view.model_dump_json(indent=2))
+    else:
+        render_task(view, out, note="tiny demo model (SmolLM2-135M): expect mostly wrong samples" if rt.demo_model else None)
+    if view.status != "done":
+        raise typer.Exit(1)
+
+
+@app.command()
+def demo(
+    name: Optional[str] = typer.Argument(None, help="A bundled demo problem (default: the first)."),
+    n: Optional[int] = typer.Option(None, "--n"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Solve a bundled demo problem (the README's main job)."""
+    from bestofn.demo_problems import list_demo_problems
+
+    paths = list_demo_problems()
+    if name:
+        match = [p for p in paths if p.stem == name]
+        if not match:
+            fail(f"no demo problem {name!r}; choose from: {', '.join(p.stem for p in paths)}")
+        paths = match
+    solve(paths[0], n=n, strategy=None, model=None, as_json=as_json)
+
+
+@app.command()
+def submit(
+    problem_file: Path = typer.Argument(..., metavar="PROBLEM.json"),
+    api_url: str = typer.Option("http://127.0.0.1:8000", "--api", help="bestofn API base URL."),
+    wait: bool = typer.Option(False, "--wait", help="Poll until the task ends."),
+    timeout: float = typer.Option(600.0, help="Seconds to wait with --wait."),
+    n: Optional[int] = typer.Option(None, "--n"),
+    api_key: Optional[str] = typer.Option(None, "--api-key", help="API key, if the server requires one."),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Submit a task through the REST API (optionally wait and print the ranking)."""
+    import httpx
+
+    from bestofn.render import render_task
+    from bestofn.service import TaskView
+
+    problem = load_problem(problem_file, n, None, None)
+    headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+    try:
+        with httpx.Client(base_url=api_url, timeout=30, headers=headers) as http:
+            r = http.post("/v1/tasks", json=problem.model_dump(mode="json", exclude_none=True))
+            if r.status_code >= 400:
+                fail(f"API refused the task (HTTP {r.status_code}): {r.text[:500]}")
+            task_id = r.json()["id"]
+            if not wait:
+                print(json.dumps(r.json()) if as_json else f"queued task {task_id}")
+                return
+            deadline = time.monotonic() + timeout
+            while True:
+                view = TaskView.model_validate(http.get(f"/v1/tasks/{task_id}").json())
+                if view.status in {"done", "failed", "cancelled"}:
+                    break
+                if time.monotonic() > deadline:
+                    fail(f"task {task_id} still {view.status} after {timeout:.0f}s", code=1)
+                time.sleep(0.5)
+    except httpx.HTTPError as exc:
+        fail(f"cannot reach the API at {api_url}: {exc.__class__.__name__}")
+    if as_json:
+        print(view.model_dump_json(indent=2))
+    else:
+        render_task(view, out)
+    if view.status != "done":
+        raise typer.Exit(1)
+
+
+@app.command()
+def api(host: Optional[str] = None, port: Optional[int] = None) -> None:
+    """Serve the REST API (migrates the database first)."""
+    import uvicorn
+
+    from bestofn.db import migrate
+
+    s = get_settings()
+    migrate()
+    uvicorn.run("api.main:app", host=host or s.api_host, port=port or s.api_port, log_level="info")
+
+
+@app.command()
+def worker(concurrency: int = typer.Option(2, help="Tasks run at once."),
+           pool: str = typer.Option("threads", help="Celery pool: threads|prefork|solo.")) -> None:
+    """Run a Celery worker on the configured Redis broker."""
+    from worker.celery_app import celery_app
+
+    if not get_settings().redis_url:
+        fail("no broker: set BESTOFN_REDIS_URL (the embedded default runs tasks in-process instead)")
+    celery_app.worker_main(["worker", "--loglevel=INFO", f"--concurrency={concurrency}", f"--pool={pool}",
+                            "-Q", "bestofn", "--without-gossip", "--without-mingle"])
+
+
+@app.command("migrate")
+def migrate_cmd(revision: str = typer.Argument("head")) -> None:
+    """Upgrade the database schema (alembic upgrade)."""
+    from bestofn.db import migrate
+
+    migrate(revision=revision)
+    out.print(f"database at {revision}")
+
+
+def _register_subcommands() -> None:
+    from bestofn import cli_sandbox
+
+    app.add_typer(cli_sandbox.app, name="sandbox")
+
+
+_register_subcommands()
+
+
+def main() -> None:  # pragma: no cover - console entry
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(app())

@@ -1,0 +1,60 @@
+"""What ``bestofn solve`` runs on: configured services, or embedded fallbacks it names.
+
+Fallbacks, each announced: SQLite under data_dir when no database URL is set;
+in-process execution (Celery's eager mode) when no Redis is set; the bundled
+tiny SmolLM2 model on 127.0.0.1 when no OpenAI-compatible endpoint is set.
+The Docker sandbox is never optional: its image is built offline if missing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import openai
+from rich.console import Console
+
+from bestofn.db import migrate
+from bestofn.llm import make_client
+from bestofn.settings import get_settings
+
+
+@dataclass
+class Runtime:
+    client: openai.OpenAI
+    model: str
+    demo_model: bool
+
+
+@contextmanager
+def embedded_runtime(console: Console) -> Iterator[Runtime]:
+    """Set up storage, sandbox image and LLM endpoint; stop what it started on exit."""
+    s = get_settings()
+    if s.database_url:
+        console.print(f"database: {s.database_url.split('@')[-1]}")
+    else:
+        console.print(f"database: none configured (BESTOFN_DATABASE_URL) -> embedded SQLite at {s.data_dir / 'bestofn.sqlite3'}")
+    console.print("queue: running the task in this process" + ("" if s.redis_url else " (no BESTOFN_REDIS_URL: Celery eager mode)"))
+    migrate()
+
+    import sandbox
+
+    try:
+        image = sandbox.ensure_image()
+    except Exception as exc:  # docker missing or image build failed: say what to do
+        raise RuntimeError(f"the Docker sandbox is not available ({exc}); run scripts/services.sh as root "
+                           "to install and start Docker") from exc
+    console.print(f"sandbox: Docker image {image}, network none, read-only, non-root")
+
+    if s.openai_base_url:
+        console.print(f"LLM: {s.openai_base_url}")
+        yield Runtime(client=make_client(s), model=s.model, demo_model=False)
+        return
+
+    from bestofn.localmodel import LocalModelServer
+
+    console.print("LLM: no OPENAI_BASE_URL set -> starting the bundled tiny demo model "
+                  "SmolLM2-135M-Instruct (llama.cpp, CPU) on 127.0.0.1; expect mostly wrong samples")
+    with LocalModelServer() as server:
+        yield Runtime(client=make_client(s, base_url=server.base_url), model=server.model_name, demo_model=True)

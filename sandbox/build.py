@@ -1,0 +1,226 @@
+"""Build the sandbox image offline: debootstrap a Debian rootfs, import it, add the runner.
+
+No registry is needed. Two steps, each cached by a content hash:
+
+1. base ``bestofn-sandbox-base:<hash of the debootstrap recipe>``: ``debootstrap
+   --variant=minbase --include=python3,python3-pytest`` into a temp dir, docs and
+   apt caches stripped, ``docker import``-ed (about 40 s; only when the recipe changes).
+2. final ``bestofn-sandbox:<hash of runner source + whole recipe>``: the runner and
+   the image config (CMD/ENV/WORKDIR/USER) added on top of the base by a tiny
+   build from an in-memory context (about a second), so editing the runner
+   rebuilds only this layer.
+
+The Debian mirror comes from ``settings.sandbox_debian_mirror`` or this machine's
+apt sources; no hostname is written here.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import io
+import json
+import re
+import shutil
+import subprocess
+import tarfile
+import tempfile
+import threading
+from pathlib import Path
+
+from docker.errors import ImageNotFound
+
+from bestofn.settings import get_settings
+from sandbox.client import get_client
+
+RUNNER_PATH = Path(__file__).parent / "image" / "runner.py"
+RUNNER_IN_IMAGE = "/opt/bestofn/runner.py"
+IMAGE_REPO = "bestofn-sandbox"
+BASE_REPO = "bestofn-sandbox-base"
+SUITE = "bookworm"
+PACKAGES = ("python3", "python3-pytest")
+STRIP = (
+    "usr/share/doc", "usr/share/man", "usr/share/info", "usr/share/lintian",
+    "var/cache/apt", "var/lib/apt/lists", "var/log", "var/cache/debconf",
+)
+COMMAND = ["python3", "-I", "-B", RUNNER_IN_IMAGE]
+IMAGE_ENV = {
+    "PATH": "/usr/local/bin:/usr/bin:/bin",
+    "LANG": "C.UTF-8",
+    "PYTHONDONTWRITEBYTECODE": "1",
+    "HOME": "/work",
+}
+USER = "65534:65534"
+APT_SOURCES = (Path("/etc/apt/sources.list"), Path("/etc/apt/sources.list.d"))
+
+_build_lock = threading.Lock()
+_known_present: set[str] = set()
+
+
+class ImageBuildError(RuntimeError):
+    """The offline image build failed; the message says which step and why."""
+
+
+def _digest(obj: object) -> str:
+    return hashlib.sha256(json.dumps(obj, sort_keys=True).encode()).hexdigest()[:12]
+
+
+def base_recipe() -> dict[str, object]:
+    """Everything that determines the debootstrap rootfs (not the mirror: same packages)."""
+    return {"suite": SUITE, "variant": "minbase", "include": list(PACKAGES), "strip": list(STRIP)}
+
+
+def final_dockerfile(base_tag: str) -> str:
+    """The layer that adds the runner and the image config onto the base."""
+    env = " ".join(f"{k}={json.dumps(v)}" for k, v in IMAGE_ENV.items())
+    return (
+        f"FROM {base_tag}\n"
+        f"COPY runner.py {RUNNER_IN_IMAGE}\n"
+        f"ENV {env}\n"
+        "WORKDIR /work\n"
+        f"USER {USER}\n"
+        f"CMD {json.dumps(COMMAND)}\n"
+    )
+
+
+def base_tag() -> str:
+    return f"{BASE_REPO}:{_digest(base_recipe())}"
+
+
+def default_tag() -> str:
+    """``bestofn-sandbox:<hash>``: changes whenever the runner or the recipe changes."""
+    runner = hashlib.sha256(RUNNER_PATH.read_bytes()).hexdigest()
+    return f"{IMAGE_REPO}:{_digest([runner, base_recipe(), final_dockerfile(base_tag())])}"
+
+
+def image_tag() -> str:
+    """The image the sandbox runs: ``settings.sandbox_image`` or the hashed default."""
+    return get_settings().sandbox_image or default_tag()
+
+
+def mirror_from_apt_sources(sources: dict[str, str], suite: str = SUITE) -> str | None:
+    """The first Debian mirror URI serving ``suite`` in apt source texts (path -> text).
+
+    Understands deb822 ``*.sources`` stanzas (``Types/URIs/Suites``) and one-line
+    ``deb [opts] URI suite comps`` entries.
+    """
+    for path, text in sources.items():
+        if path.endswith(".sources"):
+            for stanza in re.split(r"\n\s*\n", text):
+                fields: dict[str, str] = {}
+                for line in stanza.splitlines():
+                    if ":" in line and not line.lstrip().startswith("#"):
+                        key, _, value = line.partition(":")
+                        fields[key.strip().lower()] = value.strip()
+                if "deb" in fields.get("types", "").split() and suite in fields.get("suites", "").split():
+                    uris = fields.get("uris", "").split()
+                    if uris:
+                        return uris[0]
+        else:
+            for line in text.splitlines():
+                line = re.sub(r"\[[^\]]*\]", " ", line.split("#", 1)[0]).split()
+                if len(line) >= 3 and line[0] == "deb" and line[2] == suite:
+                    return line[1]
+    return None
+
+
+def debian_mirror() -> str:
+    """The mirror to debootstrap from: the setting, else this machine's apt sources."""
+    configured = get_settings().sandbox_debian_mirror
+    if configured:
+        return configured
+    texts: dict[str, str] = {}
+    main, directory = APT_SOURCES
+    if main.is_file():
+        texts[str(main)] = main.read_text()
+    if directory.is_dir():
+        for path in sorted(directory.iterdir()):
+            if path.suffix in (".list", ".sources"):
+                texts[str(path)] = path.read_text()
+    mirror = mirror_from_apt_sources(texts)
+    if not mirror:
+        raise ImageBuildError(
+            f"no Debian '{SUITE}' mirror in /etc/apt/sources.list*; set BESTOFN_SANDBOX_DEBIAN_MIRROR"
+        )
+    return mirror
+
+
+def _image_exists(tag: str) -> bool:
+    try:
+        get_client().images.get(tag)
+        return True
+    except ImageNotFound:
+        return False
+
+
+def _build_base(tag: str) -> None:
+    """debootstrap + strip + ``docker import`` (as root; about 40 s)."""
+    if not shutil.which("debootstrap"):
+        raise ImageBuildError("debootstrap not found: apt-get install debootstrap (or pull python:3.11-slim and use sandbox/Dockerfile)")
+    with tempfile.TemporaryDirectory(prefix="bestofn-rootfs-") as tmp:
+        root = Path(tmp) / "root"
+        cmd = ["debootstrap", "--variant=minbase", f"--include={','.join(PACKAGES)}", SUITE, str(root), debian_mirror()]
+        done = subprocess.run(cmd, capture_output=True, text=True)
+        if done.returncode != 0:
+            raise ImageBuildError(f"debootstrap failed ({done.returncode}): {done.stderr[-2000:] or done.stdout[-2000:]}")
+        for rel in STRIP:
+            target = root / rel
+            if target.is_dir():
+                shutil.rmtree(target)
+                target.mkdir(mode=0o755)
+        tar_path = Path(tmp) / "rootfs.tar"
+        packed = subprocess.run(
+            ["tar", "-C", str(root), "--numeric-owner", "--exclude=./dev/*", "--exclude=./proc/*",
+             "--exclude=./sys/*", "-cf", str(tar_path), "."],
+            capture_output=True, text=True,
+        )
+        if packed.returncode != 0:
+            raise ImageBuildError(f"tar of the rootfs failed: {packed.stderr[-2000:]}")
+        repo, _, version = tag.partition(":")
+        get_client().api.import_image_from_file(
+            str(tar_path), repository=repo, tag=version, changes=[f"LABEL bestofn.recipe={version}"]
+        )
+
+
+def _build_final(tag: str, base: str) -> None:
+    """Add the runner and image config onto the base from an in-memory build context."""
+    context = io.BytesIO()
+    with tarfile.open(fileobj=context, mode="w") as tar:
+        for name, data in (("Dockerfile", final_dockerfile(base).encode()), ("runner.py", RUNNER_PATH.read_bytes())):
+            info = tarfile.TarInfo(name)
+            info.size, info.mode = len(data), 0o644
+            tar.addfile(info, io.BytesIO(data))
+    context.seek(0)
+    try:
+        get_client().images.build(
+            fileobj=context, custom_context=True, tag=tag, pull=False, rm=True, forcerm=True,
+            network_mode="none", labels={"bestofn.sandbox.image": "1"},
+        )
+    except Exception as exc:  # docker raises BuildError/APIError with the log; keep the context
+        raise ImageBuildError(f"building {tag} on {base} failed: {exc}") from exc
+
+
+def build_image(force: bool = False) -> str:
+    """Build the sandbox image (base only if missing or ``force``); returns its tag."""
+    tag = image_tag()
+    base = base_tag()
+    lock_path = Path(tempfile.gettempdir()) / "bestofn-sandbox-build.lock"
+    with _build_lock, open(lock_path, "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # one build per machine, also across processes
+        if force or not _image_exists(base):
+            _build_base(base)
+        if force or not _image_exists(tag):
+            _build_final(tag, base)
+    _known_present.add(tag)
+    return tag
+
+
+def ensure_image() -> str:
+    """The image tag, building it offline first if it is missing (checked once per process)."""
+    tag = image_tag()
+    if tag in _known_present:
+        return tag
+    if _image_exists(tag):
+        _known_present.add(tag)
+        return tag
+    return build_image()

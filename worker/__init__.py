@@ -1,0 +1,1 @@
+"""Celery app, thin tasks, and the pipeline steps as plain functions."""

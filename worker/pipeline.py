@@ -1,0 +1,179 @@
+"""The main path for one task: generate in waves, execute, rerank, store.
+
+``run_task`` is a plain function: the Celery task, ``bestofn solve`` and the
+tests all call it. It is idempotent and resumable: a redelivered task reuses
+the candidates and executions already stored and only does what is missing.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import openai
+
+from bestofn.models import TERMINAL_STATUSES, Task
+from bestofn.rerank import decide
+from bestofn.schemas import Candidate, ExecutionResult, Problem
+from bestofn.settings import Settings, get_settings
+from worker.client import default_client
+from worker.execute import execute_candidates
+from worker.generate import generate_candidates
+from worker.store import TaskStore, as_utc
+from worker.waves import plan_waves, use_early_stop
+
+log = logging.getLogger("bestofn.pipeline")
+
+
+class TaskBusy(Exception):
+    """Another live worker holds this task's lease; try again later."""
+
+
+@dataclass
+class RunOutcome:
+    """What ``run_task`` did, for callers that want more than the stored rows."""
+
+    task_id: str
+    status: str
+    reason: str | None = None
+
+
+def worker_identity() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
+
+
+class _Lease:
+    """Renews the task's lease in the background while the worker is alive."""
+
+    def __init__(self, store: TaskStore, task_id: str, owner: str, lease_s: float) -> None:
+        self.store, self.task_id, self.owner, self.lease_s = store, task_id, owner, lease_s
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"lease-{task_id}", daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.lease_s / 3):
+            self.store.renew(self.task_id, self.owner, self.lease_s)
+
+    def __enter__(self) -> "_Lease":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+
+def run_task(
+    task_id: str,
+    *,
+    client: openai.OpenAI | None = None,
+    store: TaskStore | None = None,
+    settings: Settings | None = None,
+    owner: str | None = None,
+) -> RunOutcome:
+    """Run (or resume) one task to a terminal status.
+
+    Raises ``TaskBusy`` when another live worker holds it; never raises for a
+    candidate's failure (those are values stored on rows).
+    """
+    s = settings or get_settings()
+    store = store or TaskStore()
+    task = store.get(task_id)
+    if task is None:
+        raise LookupError(f"task {task_id} does not exist")
+    if task.status in TERMINAL_STATUSES:
+        return RunOutcome(task_id, task.status, task.reason)
+    owner = owner or worker_identity()
+    if not store.claim(task_id, owner, s.task_lease_s):
+        raise TaskBusy(task_id)
+    started = time.perf_counter()
+    try:
+        with _Lease(store, task_id, owner, s.task_lease_s):
+            return _run_claimed(task, store, s, client, started)
+    except Exception as exc:  # unexpected: record it, then let Celery see it
+        store.set_status(task_id, "failed", reason=f"internal error: {exc.__class__.__name__}: {exc}"[:2000])
+        raise
+
+
+def _cancelled(store: TaskStore, task_id: str) -> bool:
+    if store.cancel_requested(task_id):
+        store.set_status(task_id, "cancelled", reason="cancelled by request")
+        return True
+    return False
+
+
+def _run_claimed(task: Task, store: TaskStore, s: Settings, client: openai.OpenAI | None, started: float) -> RunOutcome:
+    problem = Problem.model_validate(task.problem)
+    tid = task.id
+    client = client or default_client()
+    early_stop = use_early_stop(task.strategy, problem.n is not None, problem.early_stop)
+    waves = plan_waves(task.n, early_stop and problem.tests is not None)
+    done_cands = {c.index: c for c in store.candidates(tid)}
+    results: dict[int, ExecutionResult] = store.executions(tid)
+    stopped_after: int | None = None
+
+    for w, wave in enumerate(waves):
+        if _cancelled(store, tid):
+            return RunOutcome(tid, "cancelled", "cancelled by request")
+        missing = [i for i in wave if i not in done_cands]
+        if missing:
+            store.set_status(tid, "generating")
+            new = generate_candidates(client, problem, missing, model=task.model, settings=s,
+                                      on_candidate=_saver(store, tid))
+            done_cands.update({c.index: c for c in new})
+        if _cancelled(store, tid):
+            return RunOutcome(tid, "cancelled", "cancelled by request")
+        to_run = [done_cands[i] for i in wave if i not in results and done_cands[i].usable]
+        if to_run and problem.tests is not None:
+            store.set_status(tid, "executing")
+            results.update(execute_candidates(problem, to_run, task_id=tid,
+                                              on_result=lambda i, r: store.save_execution(tid, i, r)))
+        if early_stop and w < len(waves) - 1 and any(results.get(i) and results[i].all_passed for i in wave):
+            stopped_after = w
+            break
+
+    cands = [done_cands[i] for i in sorted(done_cands)]
+    if _cancelled(store, tid):
+        return RunOutcome(tid, "cancelled", "cancelled by request")
+    if not any(c.usable for c in cands):
+        reasons = sorted({(c.error or "no code").split(":")[0] for c in cands})
+        reason = f"no candidate produced code ({', '.join(reasons)}); see each candidate's error"
+        store.set_status(tid, "failed", reason=reason, latency_ms=_elapsed_ms(task, started))
+        return RunOutcome(tid, "failed", reason)
+
+    store.set_status(tid, "ranking")
+    decision = decide(problem, cands, results, client=client, settings=s)
+    skipped = task.n - len(cands)
+    if stopped_after is not None:
+        decision.details["early_stop"] = {"after_wave": stopped_after + 1, "candidates_skipped": skipped,
+                                          "waves": [len(w) for w in waves]}
+    store.save_decision(tid, decision)
+    reason = decision.reason + (" (no candidate passed every test)" if decision.no_passing_candidate else "")
+    store.set_status(
+        tid, "done", reason=reason, winner_index=decision.winner,
+        no_passing_candidate=decision.no_passing_candidate,
+        early_stopped=stopped_after is not None, candidates_skipped=max(0, skipped),
+        latency_ms=_elapsed_ms(task, started),
+    )
+    return RunOutcome(tid, "done", reason)
+
+
+def _saver(store: TaskStore, tid: str) -> Callable[[Candidate], None]:
+    def save(c: Candidate) -> None:
+        store.save_candidate(tid, c)
+    return save
+
+
+def _elapsed_ms(task: Task, started: float) -> float:
+    """End-to-end latency from submission when known, else this run's time."""
+    created = as_utc(task.created_at)
+    if created is not None:
+        from bestofn.models import utcnow
+
+        return (utcnow() - created).total_seconds() * 1000
+    return (time.perf_counter() - started) * 1000

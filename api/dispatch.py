@@ -6,10 +6,13 @@ thread pool in its own process instead of blocking the request in eager mode.
 
 from __future__ import annotations
 
+import logging
 from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 
 from bestofn.settings import get_settings
+
+log = logging.getLogger("bestofn.api")
 
 
 @lru_cache(maxsize=1)
@@ -24,15 +27,25 @@ def enqueue_task(task_id: str) -> None:
 
         _local_pool().submit(run_task, task_id)
         return
+    from kombu.exceptions import OperationalError
+
     from worker.tasks import run_task_job
 
-    run_task_job.apply_async(args=[task_id], task_id=task_id)
+    try:
+        run_task_job.apply_async(args=[task_id], task_id=task_id)
+    except OperationalError as exc:  # the row is durable: the sweeper enqueues it once the broker is back
+        log.warning("broker unavailable (%s); task %s stays queued for the sweeper", exc.__class__.__name__, task_id)
 
 
 def revoke_task(task_id: str) -> None:
     """Best effort: drop a queued message; a running task sees the cancel flag."""
     if get_settings().embedded_broker:
         return
+    from kombu.exceptions import OperationalError
+
     from worker.celery_app import celery_app
 
-    celery_app.control.revoke(task_id)
+    try:
+        celery_app.control.revoke(task_id)
+    except OperationalError as exc:  # the cancel flag in the database is what the worker obeys
+        log.warning("broker unavailable (%s); task %s not revoked at the broker", exc.__class__.__name__, task_id)

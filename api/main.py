@@ -2,21 +2,35 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 
-from api.routers import tasks
+from api.errors import add_error_handlers
+from api.routers import metrics, stats, tasks
 from bestofn import __version__
-from bestofn.settings import get_settings
+from bestofn.budget.policy import load_policy
+from bestofn.logs import configure_logging
+from bestofn.security.auth import authenticate
+from bestofn.security.body_limit import BodyLimit
+from bestofn.security.redact import install_log_redaction
+from bestofn.settings import Settings, get_settings
 
 
-def create_app() -> FastAPI:
-    s = get_settings()
-    app = FastAPI(title="bestofn", version=__version__,
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """The app; ``settings`` overrides the environment's (tests toggle keys and limits this way)."""
+    s = settings or get_settings()
+    install_log_redaction(s)
+    configure_logging(s)
+    load_policy(s)  # a bad policy file stops the API at start, naming the file and the key
+    app = FastAPI(title="bestofn", version=__version__, dependencies=[Depends(authenticate)],
                   description="Sandboxed best-of-N code generation: N candidates, executed in locked-down "
                               "containers, reranked by tests, self-consistency and a judge.")
+    if settings is not None:
+        app.dependency_overrides[get_settings] = lambda: s
+    app.add_middleware(BodyLimit, max_bytes=s.max_body_bytes)
+    add_error_handlers(app)
     if s.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=s.cors_origins, allow_methods=["*"], allow_headers=["*"])
 
@@ -33,6 +47,8 @@ def create_app() -> FastAPI:
         return {"status": "ok"}
 
     app.include_router(tasks.router)
+    app.include_router(stats.router)
+    app.include_router(metrics.router)
     return app
 
 

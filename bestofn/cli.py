@@ -24,7 +24,7 @@ out = Console()
 
 def fail(message: str, code: int = 2) -> None:
     """One clear line on stderr and a non-zero exit; never a traceback."""
-    err.print(f"[red]error:[/] {message}", highlight=False)
+    typer.echo(f"error: {message}", err=True)
     raise typer.Exit(code)
 
 
@@ -177,7 +177,25 @@ def worker(concurrency: int = typer.Option(2, help="Tasks run at once."),
     if not get_settings().redis_url:
         fail("no broker: set BESTOFN_REDIS_URL (the embedded default runs tasks in-process instead)")
     celery_app.worker_main(["worker", "--loglevel=INFO", f"--concurrency={concurrency}", f"--pool={pool}",
-                            "-Q", "bestofn", "--without-gossip", "--without-mingle"])
+                            "-Q", get_settings().celery_queue, "--without-gossip", "--without-mingle"])
+
+
+@app.command("sweep")
+def sweep_cmd(loop: bool = typer.Option(False, "--loop", help="Sweep every settings.sweep_interval_s until stopped."),
+              as_json: bool = typer.Option(False, "--json")) -> None:
+    """Requeue tasks whose worker or broker message was lost, fail those past their attempts, reap containers."""
+    from dataclasses import asdict
+
+    from worker.sweeper import sweep
+
+    while True:
+        report = sweep()
+        print(json.dumps(asdict(report)) if as_json else
+              f"requeued {len(report.requeued)}, failed {len(report.failed)}, re-enqueued {len(report.reenqueued)}, "
+              f"containers removed {report.containers_removed}" + (f"; errors: {report.errors}" if report.errors else ""))
+        if not loop:
+            raise typer.Exit(1 if report.errors else 0)
+        time.sleep(max(1.0, get_settings().sweep_interval_s))
 
 
 @app.command("migrate")
@@ -190,9 +208,12 @@ def migrate_cmd(revision: str = typer.Argument("head")) -> None:
 
 
 def _register_subcommands() -> None:
-    from bestofn import cli_sandbox
+    from bestofn import cli_bot, cli_eval, cli_keys, cli_sandbox
 
     app.add_typer(cli_sandbox.app, name="sandbox")
+    app.add_typer(cli_bot.app, name="bot")
+    app.command("eval")(cli_eval.eval_command)
+    app.add_typer(cli_keys.app, name="keys")
 
 
 _register_subcommands()

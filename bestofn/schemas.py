@@ -118,20 +118,20 @@ class Decision(BaseModel):
 class Problem(BaseModel):
     """A coding problem as users submit it (the ``POST /v1/tasks`` body)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)  # Infinity cannot be stored as JSON
 
     prompt: str = Field(min_length=1)
     language: Literal["python"] = "python"
-    entry_point: str | None = Field(default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    entry_point: str | None = Field(default=None, max_length=200, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
     tests: TestSuite | None = None
     n: int | None = Field(default=None, ge=1, description="Candidates; default from settings, bounded by max_n.")
-    model: str | None = None
+    model: str | None = Field(default=None, max_length=200, description="Model name at the endpoint.")
     temperature: float = Field(default=0.8, ge=0.0, le=2.0)
     max_tokens: int | None = Field(default=None, ge=1, le=32_768)
     limits: Limits = Field(default_factory=Limits)
     strategy: Strategy = "auto"
     early_stop: bool | None = None
-    tier: str | None = None
+    tier: str | None = Field(default=None, max_length=100)
     budget_usd: float | None = Field(default=None, ge=0)
 
     @field_validator("prompt")

@@ -11,19 +11,13 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from bestofn.budget.admission import budget_admission
+from bestofn.budget.routing import plan_task
+from bestofn.errors import ProblemRejected  # re-exported: the API and CLI catch it from here
 from bestofn.models import Task
 from bestofn.schemas import Candidate, Decision, ExecutionResult, Problem
 from bestofn.settings import Settings, get_settings
 from worker.store import TaskStore
-
-
-class ProblemRejected(ValueError):
-    """A problem that validates as JSON but breaks a service limit; names the field."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.message = message
 
 
 def check_limits(problem: Problem, s: Settings) -> None:
@@ -56,20 +50,24 @@ def _check_io_pairs(code: str) -> None:
 
 def create_task(problem: Problem, *, store: TaskStore | None = None, settings: Settings | None = None,
                 api_key_id: str | None = None) -> Task:
-    """Validate service limits and store a queued task (the caller enqueues it)."""
+    """Validate service limits, apply the budget policy and store a queued task (the caller enqueues it).
+
+    The tier fills what the task left open; the guard refuses (ProblemRejected) or
+    downgrades it before any token is bought (bestofn.budget).
+    """
     s = settings or get_settings()
     check_limits(problem, s)
-    n = problem.n if problem.n is not None else s.default_n
-    task = Task(
-        status="queued",
-        strategy=problem.strategy,
-        model=problem.model or s.model,
-        n=n,
-        temperature=problem.temperature,
-        problem=problem.model_dump(mode="json"),
-        api_key_id=api_key_id,
-    )
-    return (store or TaskStore()).add_task(task)
+    with budget_admission(store or TaskStore(), s) as admission:
+        plan = admission.fit(plan_task(problem, s, admission.policy))
+        return admission.store(Task(
+            status="queued",
+            strategy=plan.problem.strategy,
+            model=plan.model,
+            n=plan.n,
+            temperature=plan.problem.temperature,
+            problem=plan.problem.model_dump(mode="json"),
+            api_key_id=api_key_id,
+        ))
 
 
 class CandidateView(BaseModel):

@@ -31,6 +31,7 @@ class Settings(BaseSettings):
         default="",
         description="Celery broker/result URL. Empty: Celery runs tasks eagerly in-process.",
     )
+    celery_queue: str = Field(default="bestofn", description="Queue the API sends tasks to and workers read.")
     broker_visibility_timeout_s: int = Field(
         default=3600,
         description="Seconds before Redis redelivers an unacknowledged task (a worker that died).",
@@ -123,14 +124,38 @@ class Settings(BaseSettings):
     judge_max_tokens: int = 256
     judge_max_code_chars: int = 2000
     generated_inputs: int = Field(default=8, ge=0, le=64, description="Probe inputs to ask the model for; 0: none.")
+    mutated_inputs: int = Field(default=8, ge=0, le=64, description="Probe inputs made by mutating known ones; 0: none.")
+    generate_inputs_below: int = Field(
+        default=4, ge=0,
+        description="Ask the model for inputs only when the prompt, tests and mutation give fewer than this many.",
+    )
     probe_inputs_max: int = Field(default=32, ge=1, le=256)
     codet_tests: int = Field(default=10, ge=1, le=64, description="Tests to ask the model for under strategy codet.")
+
+    # --- budget, metrics, logs (bestofn/budget, bestofn/metrics.py, bestofn/logs.py) ----------
+    policy_file: Path | None = Field(
+        default=None, description="Inference policy TOML (tiers, guardrails); empty: bestofn/policies/default.toml."
+    )
+    log_format: Literal["json", "text"] = Field(default="json", description="API and worker log lines.")
+    log_level: str = Field(default="INFO", description="Root log level of the API and worker.")
 
     # --- API --------------------------------------------------------------------------
     api_host: str = "127.0.0.1"
     api_port: int = 8000
-    cors_origins: list[str] = Field(default_factory=list)
-    require_api_key: bool = False
+    cors_origins: list[str] = Field(default_factory=list, description="Allowed browser origins; empty: CORS off.")
+    require_api_key: bool | None = Field(
+        default=None,
+        description="Require an API key on every route but /healthz. Unset: required when a database URL is "
+                    "configured (a served deployment), not for the embedded SQLite default on a laptop.",
+    )
+    api_rate_per_s: float = Field(default=10.0, ge=0, description="Per-key requests per second; 0: no limit.")
+    api_burst: int = Field(default=50, ge=1, description="Per-key requests allowed at once before the rate applies.")
+    api_max_active_tasks: int = Field(default=20, ge=0, description="Per-key tasks not yet ended; 0: no limit.")
+
+    # --- sweeper (worker/sweeper.py) -------------------------------------------------
+    sweep_interval_s: float = Field(default=30.0, ge=0, description="Seconds between a worker's sweeps; 0: off.")
+    sweep_queued_after_s: float = Field(default=120.0, gt=0, description="Requeue a queued task with no broker message after this.")
+    task_max_attempts: int = Field(default=3, ge=1, description="Claims of a task before the sweeper fails it.")
 
     @property
     def effective_database_url(self) -> str:
@@ -138,6 +163,11 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{self.data_dir / 'bestofn.sqlite3'}"
+
+    @property
+    def api_keys_required(self) -> bool:
+        """``require_api_key`` when set, else whether a real database is configured."""
+        return self.require_api_key if self.require_api_key is not None else bool(self.database_url)
 
     @property
     def embedded_broker(self) -> bool:

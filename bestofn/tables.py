@@ -2,6 +2,9 @@
 
 from sqlmodel import SQLModel
 
+import bestofn.budget.models  # noqa: F401
+import bestofn.evals.models  # noqa: F401
 import bestofn.models  # noqa: F401
+import bestofn.security.models  # noqa: F401
 
 metadata = SQLModel.metadata

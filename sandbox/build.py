@@ -32,9 +32,10 @@ from docker.errors import ImageNotFound
 
 from bestofn.settings import get_settings
 from sandbox.client import get_client
+from sandbox.config import COMMAND, ENVIRONMENT, RUNNER
 
 RUNNER_PATH = Path(__file__).parent / "image" / "runner.py"
-RUNNER_IN_IMAGE = "/opt/bestofn/runner.py"
+RUNNER_IN_IMAGE = RUNNER
 IMAGE_REPO = "bestofn-sandbox"
 BASE_REPO = "bestofn-sandbox-base"
 SUITE = "bookworm"
@@ -43,14 +44,11 @@ STRIP = (
     "usr/share/doc", "usr/share/man", "usr/share/info", "usr/share/lintian",
     "var/cache/apt", "var/lib/apt/lists", "var/log", "var/cache/debconf",
 )
-COMMAND = ["python3", "-I", "-B", RUNNER_IN_IMAGE]
-IMAGE_ENV = {
-    "PATH": "/usr/local/bin:/usr/bin:/bin",
-    "LANG": "C.UTF-8",
-    "PYTHONDONTWRITEBYTECODE": "1",
-    "HOME": "/work",
-}
 USER = "65534:65534"
+PRECOMPILE = (  # bytecode for the image's own python, valid whatever the file times
+    "import py_compile; py_compile.compile('" + RUNNER + "', doraise=True, "
+    "invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)"
+)
 APT_SOURCES = (Path("/etc/apt/sources.list"), Path("/etc/apt/sources.list.d"))
 
 _build_lock = threading.Lock()
@@ -72,10 +70,11 @@ def base_recipe() -> dict[str, object]:
 
 def final_dockerfile(base_tag: str) -> str:
     """The layer that adds the runner and the image config onto the base."""
-    env = " ".join(f"{k}={json.dumps(v)}" for k, v in IMAGE_ENV.items())
+    env = " ".join(f"{k}={json.dumps(v)}" for k, v in ENVIRONMENT.items())
     return (
         f"FROM {base_tag}\n"
-        f"COPY runner.py {RUNNER_IN_IMAGE}\n"
+        "ADD overlay.tar /\n"
+        f"RUN [\"python3\", \"-c\", {json.dumps(PRECOMPILE)}]\n"
         f"ENV {env}\n"
         "WORKDIR /work\n"
         f"USER {USER}\n"
@@ -89,8 +88,8 @@ def base_tag() -> str:
 
 def default_tag() -> str:
     """``bestofn-sandbox:<hash>``: changes whenever the runner or the recipe changes."""
-    runner = hashlib.sha256(RUNNER_PATH.read_bytes()).hexdigest()
-    return f"{IMAGE_REPO}:{_digest([runner, base_recipe(), final_dockerfile(base_tag())])}"
+    overlay = hashlib.sha256(_overlay()).hexdigest()  # the runner source and the files around it
+    return f"{IMAGE_REPO}:{_digest([overlay, base_recipe(), final_dockerfile(base_tag())])}"
 
 
 def image_tag() -> str:
@@ -182,15 +181,35 @@ def _build_base(tag: str) -> None:
         )
 
 
+def _tar(entries: list[tuple[str, bytes | None, int]]) -> bytes:
+    """A tar of (name, file bytes or None for a directory, mode), owned by root."""
+    out = io.BytesIO()
+    with tarfile.open(fileobj=out, mode="w") as tar:
+        for name, data, mode in entries:
+            info = tarfile.TarInfo(name)
+            info.mode = mode
+            if data is None:
+                info.type = tarfile.DIRTYPE
+                tar.addfile(info)
+            else:
+                info.size = len(data)
+                tar.addfile(info, io.BytesIO(data))
+    return out.getvalue()
+
+
+def _overlay() -> bytes:
+    """Files added onto the base. /work exists as 1777 because Docker copies the image
+    directory's mode onto a tmpfs mounted over it (the mount's ``mode=`` loses)."""
+    return _tar([
+        ("work", None, 0o1777),
+        ("opt/bestofn", None, 0o755),
+        (RUNNER_IN_IMAGE.lstrip("/"), RUNNER_PATH.read_bytes(), 0o644),
+    ])
+
+
 def _build_final(tag: str, base: str) -> None:
     """Add the runner and image config onto the base from an in-memory build context."""
-    context = io.BytesIO()
-    with tarfile.open(fileobj=context, mode="w") as tar:
-        for name, data in (("Dockerfile", final_dockerfile(base).encode()), ("runner.py", RUNNER_PATH.read_bytes())):
-            info = tarfile.TarInfo(name)
-            info.size, info.mode = len(data), 0o644
-            tar.addfile(info, io.BytesIO(data))
-    context.seek(0)
+    context = io.BytesIO(_tar([("Dockerfile", final_dockerfile(base).encode(), 0o644), ("overlay.tar", _overlay(), 0o644)]))
     try:
         get_client().images.build(
             fileobj=context, custom_context=True, tag=tag, pull=False, rm=True, forcerm=True,
@@ -213,6 +232,11 @@ def build_image(force: bool = False) -> str:
             _build_final(tag, base)
     _known_present.add(tag)
     return tag
+
+
+def forget_image() -> None:
+    """Drop the 'image present' cache (after the engine said it is gone)."""
+    _known_present.clear()
 
 
 def ensure_image() -> str:

@@ -15,7 +15,9 @@ from docker.types import LogConfig
 from bestofn.schemas import Limits
 from bestofn.settings import get_settings
 
-COMMAND = ["python3", "-I", "-B", "/opt/bestofn/runner.py"]
+RUNNER = "/opt/bestofn/runner.py"
+# imported (not run as a script) so the bytecode compiled into the image is used
+COMMAND = ["python3", "-I", "-B", "-c", "import sys; sys.path.insert(0, '/opt/bestofn'); import runner; sys.exit(runner.main())"]
 ENVIRONMENT = {  # explicit and minimal: nothing of the host's environment goes in
     "PATH": "/usr/local/bin:/usr/bin:/bin",
     "LANG": "C.UTF-8",
@@ -82,8 +84,9 @@ def hardened_kwargs(rl: RunLimits, labels: dict[str, str]) -> dict[str, Any]:
         "tmpfs": {
             "/work": f"size={rl.tmpfs_mb}m,mode=1777",
             "/tmp": f"size={rl.scratch_mb}m,mode=1777",
+            "/dev/shm": f"size={rl.scratch_mb}m,mode=1777",
         },
-        "shm_size": f"{rl.scratch_mb}m",
+        "ipc_mode": "none",  # a private IPC namespace; /dev/shm is the tmpfs above, not a host-side mount
         "user": rl.user,
         "cap_drop": ["ALL"],
         "security_opt": ["no-new-privileges"],

@@ -12,12 +12,16 @@ LOG_DIR=${LOG_DIR:-/var/log/bestofn}
 mkdir -p "$LOG_DIR"
 
 say() { printf '[services] %s\n' "$*"; }
+only_docker=false
+[ "${1:-}" = "--docker-only" ] && only_docker=true
 
 need_pkgs=()
 command -v dockerd >/dev/null 2>&1 || need_pkgs+=(docker.io)
-command -v redis-server >/dev/null 2>&1 || need_pkgs+=(redis-server)
 command -v debootstrap >/dev/null 2>&1 || need_pkgs+=(debootstrap)
-ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || need_pkgs+=(postgresql)
+if ! $only_docker; then
+  command -v redis-server >/dev/null 2>&1 || need_pkgs+=(redis-server)
+  ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || need_pkgs+=(postgresql)
+fi
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   say "installing ${need_pkgs[*]} from Debian's packages"
   export DEBIAN_FRONTEND=noninteractive
@@ -31,6 +35,11 @@ if ! docker info >/dev/null 2>&1; then
   nohup dockerd --bridge=none --iptables=false --ip6tables=false >"$LOG_DIR/dockerd.log" 2>&1 &
   for _ in $(seq 1 60); do docker info >/dev/null 2>&1 && break; sleep 1; done
   docker info >/dev/null 2>&1 || { say "dockerd did not start"; tail -20 "$LOG_DIR/dockerd.log"; exit 1; }
+fi
+
+if $only_docker; then
+  say "ready: docker $(docker version -f '{{.Server.Version}}')"
+  exit 0
 fi
 
 # --- Redis on loopback, no persistence -------------------------------------------

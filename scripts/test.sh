@@ -11,6 +11,9 @@ bash scripts/venv.sh dev,demo
 export BESTOFN_DATABASE_URL=${BESTOFN_DATABASE_URL:-postgresql+psycopg://bestofn:bestofn@127.0.0.1:5432/bestofn_test}
 export BESTOFN_REDIS_URL=${BESTOFN_REDIS_URL:-redis://127.0.0.1:6379/15}
 export BESTOFN_DATA_DIR=${BESTOFN_DATA_DIR:-$(mktemp -d /tmp/bestofn-test-XXXXXX)}
+# API keys default to required when a database URL is set; tests say explicitly what they want
+# (tests/reliability turns them on per test).
+export BESTOFN_REQUIRE_API_KEY=${BESTOFN_REQUIRE_API_KEY:-false}
 # Tests never reach a real LLM: each starts the project's own scripted server on 127.0.0.1.
 unset OPENAI_BASE_URL OPENAI_API_KEY || true
 

@@ -6,6 +6,7 @@ a test that needs one and finds it unset fails loudly rather than skipping.
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Iterator
 
@@ -38,7 +39,7 @@ def pg_url() -> Iterator[str]:
 
     base = make_url(_server_url())
     name = f"bestofn_t_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT", pool_pre_ping=True)
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     url = base.set(database=name).render_as_string(hide_password=False)
@@ -62,8 +63,11 @@ def redis_url() -> str:
     return url
 
 
+_SESSION_START = time.time()
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    """No sandbox container may outlive the suite."""
+    """No sandbox container created during the suite may outlive it."""
     try:
         import docker
 
@@ -71,8 +75,22 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         left = client.containers.list(all=True, filters={"label": "bestofn.sandbox=1"})
     except Exception:  # docker unreachable: the sandbox tests already failed loudly
         return
-    if left:
-        for c in left:
-            c.remove(force=True)
+    ours = [c for c in left if _created(c) >= _SESSION_START - 1]
+    if ours:
+        for c in ours:
+            try:
+                c.remove(force=True)
+            except docker.errors.APIError:
+                pass  # already gone, or being removed by its own cleanup
         session.exitstatus = 1
-        print(f"\nERROR: {len(left)} sandbox container(s) were left behind by the tests (removed now)")
+        print(f"\nERROR: {len(ours)} sandbox container(s) were left behind by the tests (removed now)")
+
+
+def _created(container) -> float:  # type: ignore[no-untyped-def]
+    from datetime import datetime
+
+    raw = container.attrs.get("Created", "")
+    try:
+        return datetime.fromisoformat(raw[:26].rstrip("Z") + "+00:00").timestamp()
+    except ValueError:
+        return time.time()

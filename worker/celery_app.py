@@ -8,13 +8,17 @@ held by a dead worker waits before redelivery.
 from __future__ import annotations
 
 from celery import Celery
+from celery.signals import setup_logging
 
+from bestofn.logs import configure_logging
+from bestofn.security.redact import install_log_redaction
 from bestofn.settings import get_settings
 
 
 def make_celery() -> Celery:
     s = get_settings()
-    app = Celery("bestofn", include=["worker.tasks"])
+    install_log_redaction(s)
+    app = Celery("bestofn", include=["worker.tasks", "worker.periodic"])
     if s.redis_url:
         app.conf.broker_url = s.redis_url
         app.conf.result_backend = None
@@ -31,9 +35,15 @@ def make_celery() -> Celery:
         broker_transport_options={"visibility_timeout": s.broker_visibility_timeout_s},
         broker_connection_retry_on_startup=True,
         worker_hijack_root_logger=False,
-        task_default_queue="bestofn",
+        task_default_queue=s.celery_queue,
     )
     return app
+
+
+@setup_logging.connect
+def _logging(**_: object) -> None:
+    """JSON log lines with task ids (bestofn.logs) instead of Celery's own setup."""
+    configure_logging()
 
 
 celery_app = make_celery()

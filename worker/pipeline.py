@@ -16,11 +16,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import openai
+from requests.exceptions import ConnectionError as EngineConnectionError  # the Docker SDK's transport
+from sqlalchemy.exc import DisconnectionError, OperationalError
 
+from bestofn.budget.runtime import BudgetRun
+from bestofn.logs import task_log
 from bestofn.models import TERMINAL_STATUSES, Task
 from bestofn.rerank import decide
 from bestofn.schemas import Candidate, ExecutionResult, Problem
+from bestofn.security.redact import redact
 from bestofn.settings import Settings, get_settings
+from sandbox import SandboxUnavailable
 from worker.client import default_client
 from worker.execute import execute_candidates
 from worker.generate import generate_candidates
@@ -28,6 +34,8 @@ from worker.store import TaskStore, as_utc
 from worker.waves import plan_waves, use_early_stop
 
 log = logging.getLogger("bestofn.pipeline")
+# Outages of the database or the Docker engine: the task is retried, not failed.
+TRANSIENT_ERRORS = (OperationalError, DisconnectionError, SandboxUnavailable, EngineConnectionError)
 
 
 class TaskBusy(Exception):
@@ -57,7 +65,10 @@ class _Lease:
 
     def _run(self) -> None:
         while not self._stop.wait(self.lease_s / 3):
-            self.store.renew(self.task_id, self.owner, self.lease_s)
+            try:
+                self.store.renew(self.task_id, self.owner, self.lease_s)
+            except TRANSIENT_ERRORS as exc:  # database blip: keep trying; the lease outlives a short outage
+                log.warning("lease renewal of %s failed: %s", self.task_id, exc.__class__.__name__)
 
     def __enter__(self) -> "_Lease":
         self._thread.start()
@@ -95,9 +106,21 @@ def run_task(
     try:
         with _Lease(store, task_id, owner, s.task_lease_s):
             return _run_claimed(task, store, s, client, started)
-    except Exception as exc:  # unexpected: record it, then let Celery see it
-        store.set_status(task_id, "failed", reason=f"internal error: {exc.__class__.__name__}: {exc}"[:2000])
+    except TRANSIENT_ERRORS as exc:  # not the task's fault: Celery retries it, the sweeper backs that up
+        _back_to_queue(store, task_id, exc)
         raise
+    except Exception as exc:  # unexpected: record it, then let Celery see it
+        store.set_status(task_id, "failed", reason=redact(f"internal error: {exc.__class__.__name__}: {exc}")[:2000])
+        raise
+
+
+def _back_to_queue(store: TaskStore, task_id: str, exc: Exception) -> None:
+    """Release the task (queued, no lease) so the retry resumes it at once rather than after the lease."""
+    try:
+        store.set_status(task_id, "queued", reason=f"waiting to retry after {exc.__class__.__name__}",
+                         lease_owner=None, lease_expires_at=None)
+    except TRANSIENT_ERRORS:
+        log.warning("task %s keeps its lease until it runs out: the database is down too", task_id)
 
 
 def _cancelled(store: TaskStore, task_id: str) -> bool:
@@ -111,28 +134,40 @@ def _run_claimed(task: Task, store: TaskStore, s: Settings, client: openai.OpenA
     problem = Problem.model_validate(task.problem)
     tid = task.id
     client = client or default_client()
+    budget, tlog = BudgetRun.load(store.engine, tid, started), task_log(log, tid)
     early_stop = use_early_stop(task.strategy, problem.n is not None, problem.early_stop)
     waves = plan_waves(task.n, early_stop and problem.tests is not None)
     done_cands = {c.index: c for c in store.candidates(tid)}
     results: dict[int, ExecutionResult] = store.executions(tid)
     stopped_after: int | None = None
+    timings = {"generate_ms": 0.0, "execute_ms": 0.0, "rank_ms": 0.0}
+    tlog.info("task started", extra={"waves": [len(w) for w in waves], "model": task.model, "strategy": task.strategy})
 
     for w, wave in enumerate(waves):
         if _cancelled(store, tid):
             return RunOutcome(tid, "cancelled", "cancelled by request")
+        if w and budget.out_of_time():
+            tlog.warning("task timeout: no further wave", extra={"wave": w})
+            break
         missing = [i for i in wave if i not in done_cands]
         if missing:
             store.set_status(tid, "generating")
+            t0 = time.perf_counter()
             new = generate_candidates(client, problem, missing, model=task.model, settings=s,
-                                      on_candidate=_saver(store, tid))
+                                      on_candidate=_saver(store, tid), **budget.sampling(w, len(waves)))
+            timings["generate_ms"] += (time.perf_counter() - t0) * 1000
+            tlog.info("wave generated", extra={"wave": w, "candidates": missing})
             done_cands.update({c.index: c for c in new})
         if _cancelled(store, tid):
             return RunOutcome(tid, "cancelled", "cancelled by request")
         to_run = [done_cands[i] for i in wave if i not in results and done_cands[i].usable]
         if to_run and problem.tests is not None:
             store.set_status(tid, "executing")
+            t0 = time.perf_counter()
             results.update(execute_candidates(problem, to_run, task_id=tid,
                                               on_result=lambda i, r: store.save_execution(tid, i, r)))
+            timings["execute_ms"] += (time.perf_counter() - t0) * 1000
+            tlog.info("wave executed", extra={"wave": w, "outcomes": {i: results[i].status for i in wave if i in results}})
         if early_stop and w < len(waves) - 1 and any(results.get(i) and results[i].all_passed for i in wave):
             stopped_after = w
             break
@@ -144,14 +179,19 @@ def _run_claimed(task: Task, store: TaskStore, s: Settings, client: openai.OpenA
         reasons = sorted({(c.error or "no code").split(":")[0] for c in cands})
         reason = f"no candidate produced code ({', '.join(reasons)}); see each candidate's error"
         store.set_status(tid, "failed", reason=reason, latency_ms=_elapsed_ms(task, started))
+        tlog.warning("task failed", extra={"reason": reason})
         return RunOutcome(tid, "failed", reason)
 
     store.set_status(tid, "ranking")
+    t0 = time.perf_counter()
     decision = decide(problem, cands, results, client=client, settings=s)
+    timings["rank_ms"] = (time.perf_counter() - t0) * 1000
+    decision.details["timings"] = {k: round(v, 3) for k, v in timings.items()}
     skipped = task.n - len(cands)
     if stopped_after is not None:
         decision.details["early_stop"] = {"after_wave": stopped_after + 1, "candidates_skipped": skipped,
                                           "waves": [len(w) for w in waves]}
+    decision.details["budget"] = budget.finish(cands, skipped, stopped_after)
     store.save_decision(tid, decision)
     reason = decision.reason + (" (no candidate passed every test)" if decision.no_passing_candidate else "")
     store.set_status(
@@ -160,12 +200,16 @@ def _run_claimed(task: Task, store: TaskStore, s: Settings, client: openai.OpenA
         early_stopped=stopped_after is not None, candidates_skipped=max(0, skipped),
         latency_ms=_elapsed_ms(task, started),
     )
+    tlog.info("task done", extra={"winner": decision.winner, "method": decision.method, "candidates": len(cands),
+                                  "early_stopped": stopped_after is not None})
     return RunOutcome(tid, "done", reason)
 
 
 def _saver(store: TaskStore, tid: str) -> Callable[[Candidate], None]:
     def save(c: Candidate) -> None:
         store.save_candidate(tid, c)
+        log.info("candidate stored", extra={"task_id": tid, "candidate": c.index, "tokens_out": c.tokens_out,
+                                            "error": c.error})
     return save
 
 

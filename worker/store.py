@@ -122,7 +122,7 @@ class TaskStore:
 
     def save_candidate(self, task_id: str, cand: Candidate) -> bool:
         """Insert once; a duplicate (redelivery) is ignored. True if this call stored it."""
-        row = CandidateRow(task_id=task_id, **cand.model_dump())
+        row = CandidateRow(task_id=task_id, **_text_safe(cand.model_dump(), "code", "raw", "error"))
         with self.session() as s:
             s.add(row)
             try:
@@ -150,8 +150,7 @@ class TaskStore:
             return {r.candidate_index: ExecutionResult.model_validate(r, from_attributes=True) for r in rows}
 
     def save_execution(self, task_id: str, index: int, result: ExecutionResult) -> bool:
-        data = result.model_dump()
-        data["tests"] = [t for t in data["tests"]]
+        data = _text_safe(result.model_dump(), "stdout", "stderr")
         row = ExecutionRow(task_id=task_id, candidate_index=index, **data)
         with self.session() as s:
             s.add(row)
@@ -189,6 +188,14 @@ class TaskStore:
                 runner_up=row.runner_up, agreement_rate=row.agreement_rate, confidence=row.confidence,
                 no_passing_candidate=row.no_passing_candidate, details=row.details,
             )
+
+
+def _text_safe(data: dict, *fields: str) -> dict:
+    """PostgreSQL text cannot hold NUL: a candidate printing one must not fail its task's writes."""
+    for name in fields:
+        if isinstance(data.get(name), str) and "\x00" in data[name]:
+            data[name] = data[name].replace("\x00", "\ufffd")
+    return data
 
 
 def as_utc(dt: datetime | None) -> datetime | None:

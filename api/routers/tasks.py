@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Literal
 
 from fastapi import APIRouter, HTTPException, Query
@@ -11,8 +12,10 @@ from sqlmodel import col, func, select
 from api.deps import SettingsDep, StoreDep
 from api.dispatch import enqueue_task, revoke_task
 from bestofn.models import Task
-from bestofn.schemas import Problem
+from bestofn.schemas import Problem, Strategy
+from bestofn.security.auth import Principal, PrincipalDep, admit_task, visible
 from bestofn.service import ProblemRejected, TaskView, create_task, task_view
+from worker.store import TaskStore
 
 router = APIRouter(prefix="/v1/tasks", tags=["tasks"])
 
@@ -31,10 +34,12 @@ class TaskPage(BaseModel):
 
 
 @router.post("", status_code=202, response_model=TaskAccepted)
-def submit_task(problem: Problem, store: StoreDep, settings: SettingsDep) -> TaskAccepted:
+def submit_task(problem: Problem, store: StoreDep, settings: SettingsDep, principal: PrincipalDep) -> TaskAccepted:
     """Store the problem as a queued task and hand it to a worker."""
     try:
-        task = create_task(problem, store=store, settings=settings)
+        with admit_task(principal, store.engine):
+            task = create_task(problem, store=store, settings=settings,
+                               api_key_id=principal.key_id if principal else None)
     except ProblemRejected as exc:
         raise HTTPException(status_code=422, detail=[{"loc": ["body", *exc.field.split(".")], "msg": exc.message}]) from exc
     enqueue_task(task.id)
@@ -42,9 +47,15 @@ def submit_task(problem: Problem, store: StoreDep, settings: SettingsDep) -> Tas
                         links={"self": f"/v1/tasks/{task.id}", "cancel": f"/v1/tasks/{task.id}/cancel"})
 
 
+def _find(store: TaskStore, task_id: str, principal: Principal | None) -> Task | None:
+    """The task if it exists and the caller may see it (ids are 32 hex digits; others cannot exist)."""
+    task = store.get(task_id) if re.fullmatch(r"[0-9a-f]{32}", task_id) else None
+    return task if task is not None and visible(task.api_key_id, principal) else None
+
+
 @router.get("/{task_id}", response_model=TaskView)
-def get_task(task_id: str, store: StoreDep) -> TaskView:
-    task = store.get(task_id)
+def get_task(task_id: str, store: StoreDep, principal: PrincipalDep) -> TaskView:
+    task = _find(store, task_id, principal)
     if task is None:
         raise HTTPException(status_code=404, detail=f"task {task_id} not found")
     return task_view(task, store)
@@ -53,13 +64,16 @@ def get_task(task_id: str, store: StoreDep) -> TaskView:
 @router.get("", response_model=TaskPage)
 def list_tasks(
     store: StoreDep,
+    principal: PrincipalDep,
     status: Literal["queued", "generating", "executing", "ranking", "done", "failed", "cancelled"] | None = None,
-    strategy: str | None = None,
+    strategy: Strategy | None = None,
     limit: int = Query(default=20, ge=1, le=200),
-    offset: int = Query(default=0, ge=0),
+    offset: int = Query(default=0, ge=0, le=1_000_000),
 ) -> TaskPage:
-    """Newest first, filtered by status and strategy."""
+    """Newest first, filtered by status and strategy (a key sees only its own tasks)."""
     query = select(Task)
+    if principal is not None:
+        query = query.where(Task.api_key_id == principal.key_id)
     if status:
         query = query.where(Task.status == status)
     if strategy:
@@ -72,9 +86,9 @@ def list_tasks(
 
 
 @router.post("/{task_id}/cancel", response_model=TaskView)
-def cancel_task(task_id: str, store: StoreDep) -> TaskView:
+def cancel_task(task_id: str, store: StoreDep, principal: PrincipalDep) -> TaskView:
     """Stop work: a queued task ends now, a running one at its next step."""
-    task = store.request_cancel(task_id)
+    task = store.request_cancel(task_id) if _find(store, task_id, principal) else None
     if task is None:
         raise HTTPException(status_code=404, detail=f"task {task_id} not found")
     revoke_task(task_id)

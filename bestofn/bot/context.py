@@ -2,14 +2,16 @@
 
 Sections go in a fixed priority order: the failing output, the issue text, the
 focus files, then the files the traceback touches (source before tests). Each
-section is kept whole while it fits; the first one that does not is cut to the
-room left, with a marker, and the rest are listed as left out, so the same
-inputs always give the same prompt.
+section goes in whole while it fits; the first that does not is cut to the room
+left, with a marker, when that room is worth using (else it is left out and a
+smaller later section may still fit); once one is cut the budget is spent and
+the rest are listed as left out. The same inputs always give the same prompt.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 # "src/pkg/mod.py:12: in f", "tests/test_x.py:7: AssertionError", 'File "/work/repo/x.py", line 3'
@@ -45,10 +47,43 @@ def traceback_paths(output: str, known_files: set[str], roots: tuple[str, ...] =
             rel = _repo_relative(m.group(1), roots)
             if rel in known_files:
                 found.setdefault(rel, None)
-    return [p for _, p in sorted(enumerate(found), key=lambda t: (_is_test_file(t[1]), t[0]))]
+    return [p for _, p in sorted(enumerate(found), key=lambda t: (is_test_file(t[1]), t[0]))]
 
 
-def _is_test_file(path: str) -> bool:
+_IMPORT = re.compile(r"^\s*(?:from\s+([A-Za-z_][\w.]*)\s+import|import\s+([A-Za-z_][\w.]*))", re.MULTILINE)
+
+
+def imported_paths(source: str, known_files: set[str]) -> list[str]:
+    """Repo files a Python source imports (``pkg.mod`` -> ``pkg/mod.py``, ``pkg/mod/__init__.py``,
+    or the same under ``src/``), in order of appearance.
+
+    A failing assertion's traceback often names only the test file; the code under
+    test is what the test imports.
+    """
+    found: dict[str, None] = {}
+    for m in _IMPORT.finditer(source):
+        parts = (m.group(1) or m.group(2)).split(".")
+        for n in range(len(parts), 0, -1):  # the longest prefix that is a repo file
+            stem = "/".join(parts[:n])
+            hits = [c for base in ("", "src/") for c in (f"{base}{stem}.py", f"{base}{stem}/__init__.py") if c in known_files]
+            if hits:
+                found.setdefault(hits[0], None)
+                break
+    return list(found)
+
+
+def related_files(output: str, known_files: set[str], roots: tuple[str, ...],
+                  read: Callable[[str], str | None]) -> list[str]:
+    """Files worth showing for a failing run: source files in the traceback, then the repo
+    modules the failing test files import, then the test files themselves."""
+    traced = traceback_paths(output, known_files, roots)
+    tests = [p for p in traced if is_test_file(p)]
+    imported = [p for t in tests for p in imported_paths(read(t) or "", known_files) if not is_test_file(p)]
+    return list(dict.fromkeys([p for p in traced if not is_test_file(p)] + imported + tests))
+
+
+def is_test_file(path: str) -> bool:
+    """True for pytest's usual test file names and anything under a tests/ folder."""
     name = path.rsplit("/", 1)[-1]
     return name.startswith("test_") or name.endswith("_test.py") or "/tests/" in f"/{path}" or name == "conftest.py"
 

@@ -82,10 +82,13 @@ class GitHub:
         return str(self.request("GET", "")["default_branch"])
 
     def open_pull_request(self, files: dict[str, str | None], *, branch: str, title: str, body: str,
-                          base: str | None = None, executable: frozenset[str] = frozenset()) -> Published:
-        """Commit ``files`` (path -> new text, None deletes) on a new ``branch`` off ``base`` and open a PR.
+                          base: str | None = None, parent: str | None = None,
+                          executable: frozenset[str] = frozenset()) -> Published:
+        """Commit ``files`` (path -> new text, None deletes) on a new ``branch`` and open a PR into ``base``.
 
-        Refuses when ``branch`` is the default or the base branch: the bot proposes, it never pushes.
+        The commit's parent is ``parent`` (the commit the patch was tested on) when given, else
+        the base branch's head, so the PR shows exactly the tested change. Refuses when ``branch``
+        is the default or the base branch: the bot proposes, it never pushes.
         """
         default = self.default_branch()
         base = base or default
@@ -94,7 +97,7 @@ class GitHub:
                               f"never the default ({default!r}) or base branch")
         if not files:
             raise GitHubError("nothing to commit: the patch changes no file")
-        head = self.request("GET", f"/git/ref/heads/{base}")["object"]["sha"]
+        head = parent or self.request("GET", f"/git/ref/heads/{base}")["object"]["sha"]
         base_tree = self.request("GET", f"/git/commits/{head}")["tree"]["sha"]
         entries = []
         for path, text in sorted(files.items()):

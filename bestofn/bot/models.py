@@ -19,6 +19,8 @@ PASSING = {"passed", "skipped"}
 class TestRun(BaseModel):
     """One run of the test command: per-test outcomes (from JUnit XML) and what the command did."""
 
+    __test__ = False  # not a pytest test class, despite the name
+
     tests: dict[str, str] = Field(default_factory=dict, description="test id -> passed|failed|error|skipped")
     exit_code: int | None = None
     runtime_ms: float = 0.0
@@ -92,6 +94,7 @@ class BotResult(BaseModel):
     winner_diff: str = ""
     winner_files: dict[str, str | None] = Field(default_factory=dict, description="path -> new text; None: deleted")
     winner_executable: list[str] = Field(default_factory=list)
+    head_sha: str | None = Field(default=None, description="The checkout's HEAD commit the patch was tested on.")
 
     @property
     def nothing_to_fix(self) -> bool:

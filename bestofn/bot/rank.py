@@ -2,11 +2,12 @@
 
 Order, best first:
 1. fixes every originally-failing test and breaks none;
-2. larger net gain (fixed minus broken), then fewer broken: of two patches with
+2. fixes at least one failing test;
+3. larger net gain (fixed minus broken), then fewer broken: of two patches with
    the same net gain the one that breaks nothing is the safer review;
-3. fewer changed lines (a smaller diff is easier to trust);
-4. more candidates agreeing on the same diff (self-consistency among equals);
-5. lower runtime of the test run, then lower index.
+4. fewer changed lines (a smaller diff is easier to trust);
+5. more candidates agreeing on the same diff (self-consistency among equals);
+6. lower runtime of the test run, then lower index.
 A patch that did not run (no patch, did not apply, no change, run error) ranks
 after every patch that ran. Only a patch that fixes at least one test can win.
 """
@@ -21,7 +22,7 @@ def _key(o: PatchOutcome) -> tuple:
     ran = o.status == "ran"
     net = len(o.fixed) - len(o.broken)
     runtime = o.runtime_ms if o.runtime_ms is not None else float("inf")
-    return (not ran, not o.fixes_all, -net, len(o.broken), o.changed_lines, -o.agreement, runtime, o.index)
+    return (not ran, not o.fixes_all, not o.fixed, -net, len(o.broken), o.changed_lines, -o.agreement, runtime, o.index)
 
 
 def score(o: PatchOutcome) -> dict[str, float | int | str | None]:
@@ -47,11 +48,12 @@ def _why(win: PatchOutcome, other: PatchOutcome | None, failing_total: int) -> s
     reasons = [
         "the runner-up did not run",
         f"it fixes every failing test and breaks none, candidate {other.index} does not",
-        f"its net gain (fixed minus broken) {-a[2]} beats {-b[2]} of candidate {other.index}",
-        f"it breaks {a[3]} test(s) against {b[3]} for candidate {other.index} at equal net gain",
-        f"its diff is smaller ({a[4]} against {b[4]} changed lines of candidate {other.index})",
-        f"{a[5] * -1} candidates produced the same diff against {b[5] * -1} for candidate {other.index}",
-        f"its test run was faster ({a[6]:.0f} ms against {b[6]:.0f} ms of candidate {other.index})",
+        f"it fixes a failing test, candidate {other.index} fixes none",
+        f"its net gain (fixed minus broken) {-a[3]} beats {-b[3]} of candidate {other.index}",
+        f"it breaks {a[4]} test(s) against {b[4]} for candidate {other.index} at equal net gain",
+        f"its diff is smaller ({a[5]} against {b[5]} changed lines of candidate {other.index})",
+        f"{-a[6]} candidates produced the same diff against {-b[6]} for candidate {other.index}",
+        f"its test run was faster ({a[7]:.0f} ms against {b[7]:.0f} ms of candidate {other.index})",
         f"it ties candidate {other.index} on everything and has the lower index",
     ]
     first = next((i for i in range(len(reasons)) if a[i] != b[i]), len(reasons) - 1)

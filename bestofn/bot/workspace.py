@@ -16,7 +16,9 @@ from pathlib import Path
 
 _GIT = ["git", "-c", "core.hooksPath=/dev/null", "-c", "commit.gpgsign=false", "-c", "core.autocrlf=false",
         "-c", "user.name=bestofn-bot", "-c", "user.email=bestofn-bot@localhost"]
-_APPLY_TRIES = (["--recount"], ["--recount", "--ignore-whitespace", "-C1"])
+# Strict first; then let a hunk whose trailing context is short match away from the end of the
+# file (models often stop context early, and git would otherwise anchor it at EOF); then whitespace.
+_APPLY_TRIES = (["--recount"], ["--recount", "--unidiff-zero"], ["--recount", "--unidiff-zero", "--ignore-whitespace"])
 _GIT_TIMEOUT_S = 120
 
 
@@ -51,6 +53,12 @@ def clone(url: str, dest: Path) -> Path:
     if proc.returncode != 0:
         raise BadInput(f"--repo {url}: git clone failed: {proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else 'no output'}")
     return dest
+
+
+def head_commit(root: Path) -> str | None:
+    """The checkout's HEAD commit, or None in a repository without commits."""
+    proc = git(root, "rev-parse", "--verify", "--quiet", "HEAD", check=False)
+    return proc.stdout.strip() or None
 
 
 def repo_files(root: Path) -> list[str]:
@@ -96,6 +104,7 @@ class Applied:
     ok: bool
     diff: str = ""
     error: str = ""
+    how: str = ""  # the git apply options that worked
     copy: Path | None = None
     files: list[str] = field(default_factory=list)
 
@@ -110,7 +119,7 @@ def apply_patch(baseline: Path, diff: str, dest: Path) -> Applied:
             git(dest, "apply", *opts, "-", stdin=diff)
             git(dest, "add", "--all", "--force")
             canonical = git(dest, "diff", "--cached", "--no-color", "--no-ext-diff", "HEAD").stdout
-            return Applied(ok=True, diff=canonical, copy=dest, files=repo_files_in_index(dest))
+            return Applied(ok=True, diff=canonical, copy=dest, files=repo_files_in_index(dest), how=" ".join(opts))
         errors.append(check.stderr.strip().splitlines()[0] if check.stderr.strip() else "git apply --check failed")
     shutil.rmtree(dest, ignore_errors=True)
     return Applied(ok=False, error=errors[-1][:300])

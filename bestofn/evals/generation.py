@@ -1,0 +1,50 @@
+"""Generate-mode samples: ask the model for the samples a run lacks, through the
+service's own ``generate_candidates``, and store each as it arrives (resumable)."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import openai
+
+from bestofn.evals.config import EvalConfig
+from bestofn.evals.datasets import EvalProblem
+from bestofn.evals.execute import Counter, Progress
+from bestofn.evals.models import EvalRun
+from bestofn.evals.store import EvalStore
+from bestofn.schemas import Candidate
+from bestofn.settings import Settings
+from worker.generate import generate_candidates
+
+
+def completion_for(ep: EvalProblem, cand: Candidate) -> str:
+    """A generated program as a completion in the dataset's convention (prefix + completion runs)."""
+    if not cand.code or not ep.prefix:
+        return cand.code
+    head = ep.prefix.rstrip("\n")
+    return cand.code[len(head):] if cand.code.startswith(head) else "\n" + cand.code
+
+
+def generate_missing(store: EvalStore, run: EvalRun, problems: dict[str, EvalProblem], client: openai.OpenAI,
+                     settings: Settings, on_progress: Progress | None = None) -> int:
+    """Generate the samples a generate-mode run lacks; returns how many were stored."""
+    cfg = EvalConfig.model_validate(run.config)
+    n = cfg.n or settings.default_n
+    have = {(s.task_id, s.sample_index) for s in store.samples(run.id)}
+    todo = {t: [i for i in range(n) if (t, i) not in have] for t in problems}
+    todo = {t: idx for t, idx in todo.items() if idx}
+    counter = Counter("generate", sum(map(len, todo.values())), on_progress)
+
+    def one(task_id: str) -> None:
+        ep = problems[task_id]
+
+        def keep(cand: Candidate) -> None:
+            store.add_generated(run.id, task_id, cand, completion_for(ep, cand))
+            counter.step()
+
+        generate_candidates(client, ep.problem, todo[task_id], model=cfg.model, temperature=cfg.temperature,
+                            max_tokens=cfg.max_tokens, seed_base=cfg.seed, on_candidate=keep, settings=settings)
+
+    with ThreadPoolExecutor(max_workers=max(1, settings.llm_concurrency // n)) as pool:
+        list(pool.map(one, todo))
+    return counter.done

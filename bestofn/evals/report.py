@@ -1,0 +1,145 @@
+"""The report of a run, computed from its sample rows alone (pure, no execution).
+
+- pass@k per requested k with the unbiased estimator; a problem with fewer than
+  k samples is "not computable" for that k (null, with a note), never guessed,
+  and the mean is over the problems where it is, with their count.
+- reranked pass@1 per strategy: how often the sample a ranker picks passes the
+  hidden tests, the ranker seeing only the prompt and its examples.
+- oracle pass@n: a problem counts if any of its samples passes.
+- the test-time-scaling curve: pass@N and reranked pass@1 for N = 1, 2, 4, ..., n;
+  below n, reranked pass@1 is averaged over seeded random subsets of size N.
+- cost: candidates run, tokens, spend and latency per problem.
+"""
+
+from __future__ import annotations
+
+import random
+import zlib
+from collections import Counter
+from collections.abc import Iterable
+from itertools import groupby
+from statistics import fmean
+from typing import Any
+
+from bestofn.evals.config import EvalConfig
+from bestofn.evals.datasets import EvalProblem
+from bestofn.evals.models import EvalSample
+from bestofn.evals.passk import mean_pass_at_k, pass_at_k
+from bestofn.evals.strategies import STRATEGIES, Picker, TaskSamples
+
+
+def curve_sizes(n_max: int) -> list[int]:
+    """1, 2, 4, ... below n_max, then n_max itself."""
+    sizes, n = [], 1
+    while n < n_max:
+        sizes.append(n)
+        n *= 2
+    return sizes + [n_max] if n_max >= 1 else []
+
+
+def reranked_pass1(task: TaskSamples, pick: Picker, size: int, draws: int, seed: int) -> float | None:
+    """Share of draws where the pick among ``size`` samples passes; None if fewer samples."""
+    indices = sorted(task.passed)
+    if size > len(indices):
+        return None
+    if size == len(indices):
+        return float(task.passed[pick(task, indices)])
+    rng = random.Random(zlib.crc32(f"{seed}:{task.task_id}:{size}".encode()))
+    picked: dict[tuple[int, ...], bool] = {}  # small n repeats subsets; picks are deterministic
+    outcomes = []
+    for _ in range(draws):
+        subset = tuple(sorted(rng.sample(indices, size)))
+        if subset not in picked:
+            picked[subset] = task.passed[pick(task, list(subset))]
+        outcomes.append(float(picked[subset]))
+    return fmean(outcomes)
+
+
+def _mean(values: Iterable[float | None]) -> tuple[float | None, int]:
+    vals = [v for v in values if v is not None]
+    return (fmean(vals), len(vals)) if vals else (None, 0)
+
+
+def _r(x: float | None, nd: int = 6) -> float | None:
+    return None if x is None else round(x, nd)
+
+
+def build_report(problems: dict[str, EvalProblem], rows: list[EvalSample], cfg: EvalConfig, *,
+                 ks: list[int] | None = None) -> dict[str, Any]:
+    """The metrics of a run; ``ks`` overrides the run's configured k values."""
+    ks = sorted(set(ks or cfg.ks))
+    done = sorted((r for r in rows if r.status == "done"), key=lambda r: (r.task_id, r.sample_index))
+    tasks = {t: TaskSamples.from_rows(problems[t], list(g)) for t, g in groupby(done, key=lambda r: r.task_id)}
+    counts = {t: (len(ts.passed), sum(ts.passed.values())) for t, ts in tasks.items()}
+    n_values = [n for n, _ in counts.values()]
+    n_max = max(n_values, default=0)
+
+    pass_k: dict[str, float | None] = {}
+    computable: dict[str, int] = {}
+    notes: list[str] = []
+    for k in ks:
+        mean, m = mean_pass_at_k(list(counts.values()), k)
+        pass_k[str(k)], computable[str(k)] = mean, m
+        if m < len(counts):
+            notes.append(f"pass@{k} not computable for {len(counts) - m} of {len(counts)} problems "
+                         f"(fewer than {k} samples); " + (f"averaged over the {m} where it is" if m else "null"))
+
+    picks = {name: {t: pick(ts, sorted(ts.passed)) for t, ts in tasks.items()} for name, pick in STRATEGIES.items()}
+    rerank = {name: _r(_mean(float(tasks[t].passed[i]) for t, i in chosen.items())[0])
+              for name, chosen in picks.items()}
+
+    curve = []
+    for size in curve_sizes(n_max):
+        pk, m = mean_pass_at_k(list(counts.values()), size)
+        point: dict[str, Any] = {"n": size, "problems": m, "pass_at_n": _r(pk)}
+        for name, pick in STRATEGIES.items():
+            point[name] = _r(_mean(reranked_pass1(ts, pick, size, cfg.curve_draws, cfg.seed)
+                                   for ts in tasks.values())[0])
+        curve.append(point)
+
+    per_problem = []
+    for t, ts in tasks.items():
+        n, c = counts[t]
+        per_problem.append({"task_id": t, "n": n, "correct": c,
+                            "pass_at_k": {str(k): _r(pass_at_k(n, c, k)) for k in ks},
+                            "picks": {name: chosen[t] for name, chosen in picks.items()},
+                            "examples": len(ts.inputs)})
+
+    by_task = {t: [r for r in done if r.task_id == t] for t in tasks}
+    n_problems = len(tasks)
+    return {
+        "dataset": cfg.dataset,
+        "problems": n_problems,
+        "problems_in_run": len(problems),
+        "samples": len(done),
+        "samples_per_problem": {"min": min(n_values, default=0), "max": n_max},
+        "ks": ks,
+        "pass_at_k": {k: _r(v) for k, v in pass_k.items()},
+        "pass_at_k_problems": computable,
+        "notes": notes,
+        "rerank_pass_at_1": rerank,
+        "rerank_note": ("the ranker sees only the prompt and the samples' behaviour on the prompt's own "
+                        "examples; never the hidden tests"),
+        "oracle_pass_at_n": _r(_mean(float(c > 0) for _, c in counts.values())[0]),
+        "problems_with_examples": sum(1 for ts in tasks.values() if ts.inputs),
+        "exec_status": dict(Counter(r.exec_status or "unknown" for r in done)),
+        "cost": {
+            "mean_candidates_run": _r(len(done) / n_problems if n_problems else None, 3),
+            "tokens_in": sum(r.tokens_in for r in done),
+            "tokens_out": sum(r.tokens_out for r in done),
+            "cost_usd": round(sum(r.cost_usd for r in done), 6),
+            "mean_tokens_per_problem": _r(sum(r.tokens_in + r.tokens_out for r in done) / n_problems
+                                          if n_problems else None, 1),
+            "mean_cost_usd_per_problem": _r(sum(r.cost_usd for r in done) / n_problems if n_problems else None),
+        },
+        "latency": {  # measured, so it varies from run to run
+            # a problem's samples are generated concurrently: its latency is the slowest one's
+            "mean_generation_latency_ms_per_problem": _r(_mean(
+                max(r.gen_latency_ms for r in rs) for rs in by_task.values())[0], 1),
+            "mean_exec_runtime_ms_per_problem": _r(_mean(
+                sum(r.runtime_ms or 0.0 for r in rs) for rs in by_task.values())[0], 1),
+        },
+        "curve": curve,
+        "curve_draws": cfg.curve_draws,
+        "per_problem": per_problem,
+    }

@@ -1,0 +1,94 @@
+"""The sandbox's public functions: run candidates against tests, or probe their behaviour.
+
+Candidate behaviour (wrong answers, crashes, timeouts, OOM) comes back as values;
+only caller mistakes (``ValueError``) and an unreachable engine
+(``SandboxUnavailable``) or engine failures (docker ``APIError``) raise.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Literal
+
+from bestofn.schemas import ExecutionResult, Limits, TestSuite
+from bestofn.settings import get_settings
+from sandbox.config import resolve
+from sandbox.container import ContainerRun, Record
+from sandbox.parse import failure_result, record_fingerprints, record_to_result
+from sandbox.payload import Item, probe_payload, tests_payload, validate_tests
+from sandbox.per_candidate import Grade, run_one, run_per_candidate
+from sandbox.per_task import run_per_task
+
+Mode = Literal["per_candidate", "per_task"]
+
+
+def _grade_tests(index: int, record: Record | None, run: ContainerRun, isolation: str) -> ExecutionResult:
+    if record is not None:
+        return record_to_result(record, isolation=isolation, container_oom=run.oom_killed)
+    why = run.fatal or run.engine_error or run.diagnostics.strip()[-2000:] or "the sandbox container ended without a result"
+    return failure_result(
+        isolation=isolation, timed_out=run.timed_out, oom_killed=run.oom_killed, exit_code=run.exit_code, message=why,
+    )
+
+
+def _grade_probe(n_inputs: int) -> Grade[list[str]]:
+    def grade(index: int, record: Record | None, run: ContainerRun, isolation: str) -> list[str]:
+        if record is not None:
+            return record_fingerprints(record, n_inputs)
+        fill = "timeout" if run.timed_out else "exc:MemoryError" if run.oom_killed else "exc:Crash"
+        return [fill] * n_inputs
+    return grade
+
+
+def run_candidate(
+    code: str, tests: TestSuite, entry_point: str | None = None, limits: Limits | None = None,
+    *, labels: dict[str, str] | None = None,
+) -> ExecutionResult:
+    """One candidate in a fresh hardened container (per_candidate isolation)."""
+    validate_tests(tests, entry_point)
+    rl = resolve(limits)
+    return run_one((0, code), lambda items: tests_payload(items, tests, entry_point, rl), _grade_tests, rl, dict(labels or {}))
+
+
+def run_many(
+    codes: list[str], tests: TestSuite, entry_point: str | None = None, limits: Limits | None = None,
+    *, mode: Mode | None = None, labels: dict[str, str] | None = None,
+    on_result: Callable[[int, ExecutionResult], None] | None = None,
+) -> list[ExecutionResult]:
+    """N candidates of one problem, in ``mode`` (default ``settings.sandbox_isolation``).
+
+    ``on_result(index, result)`` is called in the caller's thread as each result is known.
+    """
+    validate_tests(tests, entry_point)
+    rl = resolve(limits)
+    items: list[Item] = list(enumerate(codes))
+
+    def build(batch: list[Item]) -> dict:
+        return tests_payload(batch, tests, entry_point, rl)
+
+    runner = run_per_task if (mode or get_settings().sandbox_isolation) == "per_task" else run_per_candidate
+    results = runner(items, build, _grade_tests, rl, dict(labels or {}), on_result)
+    return [results[i] for i, _ in items]
+
+
+def run_inputs(
+    codes: list[str], inputs: list[str], entry_point: str | None, *, io: bool = False,
+    limits: Limits | None = None, labels: dict[str, str] | None = None,
+) -> list[list[str]]:
+    """Behaviour fingerprints (``ok:<repr>``, ``exc:<Type>``, ``timeout``) per candidate per input.
+
+    Function problems: each input is a Python literal of the argument tuple, parsed
+    with ``ast.literal_eval`` inside the container. ``io=True``: each input is stdin
+    text and ``ok:`` carries the normalised stdout (``exc:<exit code>`` on failure).
+    One per_task container for all candidates; per_candidate re-runs on failure.
+    """
+    rl = resolve(limits)
+    items: list[Item] = list(enumerate(codes))
+    probe_payload([], inputs, entry_point, io, rl)  # validate before starting anything
+    if not inputs:
+        return [[] for _ in codes]
+
+    def build(batch: list[Item]) -> dict:
+        return probe_payload(batch, inputs, entry_point, io, rl)
+
+    results = run_per_task(items, build, _grade_probe(len(inputs)), rl, dict(labels or {}))
+    return [results[i] for i, _ in items]

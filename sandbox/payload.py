@@ -1,0 +1,70 @@
+"""The JSON payloads the in-container runner reads, and how long a container may take for one.
+
+Callers' mistakes (unknown format, io tests that are not a JSON list of pairs,
+a missing entry point) are ``ValueError``s here, before any container starts:
+they are bugs of the request, not behaviour of a candidate.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from bestofn.schemas import TestSuite
+from sandbox.config import STARTUP_SLACK_S, RunLimits
+
+Item = tuple[int, str]  # (candidate index, code)
+PER_CANDIDATE_OVERHEAD_S = 2.0  # fork, sweep and wipe between candidates, generously
+
+
+def validate_tests(tests: TestSuite, entry_point: str | None) -> None:
+    """Raise ``ValueError`` naming the field when a suite cannot be run."""
+    if tests.format == "humaneval" and not entry_point:
+        raise ValueError("entry_point is required for humaneval tests")
+    if tests.format == "io":
+        try:
+            pairs = json.loads(tests.code)
+        except ValueError as exc:
+            raise ValueError(f"tests.code: io tests are not valid JSON ({exc})") from None
+        ok = isinstance(pairs, list) and all(
+            isinstance(p, dict) and isinstance(p.get("input"), str) and isinstance(p.get("output"), str) for p in pairs
+        )
+        if not ok:
+            raise ValueError('tests.code: io tests must be a JSON list of {"input": str, "output": str}')
+
+
+def tests_payload(items: list[Item], tests: TestSuite, entry_point: str | None, rl: RunLimits) -> dict[str, Any]:
+    """Run ``tests`` against each candidate."""
+    return {
+        "kind": "tests",
+        "format": tests.format,
+        "tests": tests.code,
+        "entry_point": entry_point,
+        "candidates": [{"index": i, "code": code} for i, code in items],
+        "timeout_s": rl.timeout_s,
+        "output_limit": rl.output_limit,
+        "fsize_limit": rl.tmpfs_mb * 1024 * 1024,
+    }
+
+
+def probe_payload(items: list[Item], inputs: list[str], entry_point: str | None, io: bool, rl: RunLimits) -> dict[str, Any]:
+    """Call each candidate on each input (self-consistency probe)."""
+    if not io and not entry_point:
+        raise ValueError("entry_point is required to probe function candidates (or pass io=True)")
+    return {
+        "kind": "probe",
+        "io": io,
+        "entry_point": entry_point,
+        "inputs": list(inputs),
+        "candidates": [{"index": i, "code": code} for i, code in items],
+        "call_timeout_s": rl.probe_timeout_s,
+        "timeout_s": len(inputs) * (rl.probe_timeout_s + 0.5) + 2.0,
+        "output_limit": rl.output_limit,
+        "fsize_limit": rl.tmpfs_mb * 1024 * 1024,
+    }
+
+
+def deadline_s(payload: dict[str, Any]) -> float:
+    """Host-side wall-clock budget of a container running ``payload``."""
+    per = float(payload["timeout_s"]) + PER_CANDIDATE_OVERHEAD_S
+    return STARTUP_SLACK_S + per * len(payload["candidates"])

@@ -1,0 +1,52 @@
+"""Known rows for the stats and metrics tests: eight tasks over three days and two strategies."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from bestofn.budget.spend import utc_day_start
+from bestofn.models import CandidateRow, DecisionRow, ExecutionRow, Task
+from tests.budget.helpers import PRICED
+
+NOW = datetime.now(timezone.utc)
+TODAY = utc_day_start(NOW)
+
+
+def _task(s: Session, tid: str, at: datetime, status: str, strategy: str, latency: float | None, cost: float,
+          samples: int, winner: int | None = None, passed: bool = False, agreement: float | None = None,
+          llm_calls: list[dict] | None = None) -> None:
+    s.add(Task(id=tid, status=status, strategy=strategy, model=PRICED, n=8, created_at=at, latency_ms=latency,
+               cost_usd=cost, tokens_in=100 * samples, tokens_out=10 * samples))
+    s.flush()
+    for i in range(samples):
+        s.add(CandidateRow(task_id=tid, index=i, code="x", tokens_in=100, tokens_out=10, cost_usd=cost / samples,
+                           created_at=at))
+    if winner is not None:
+        s.add(ExecutionRow(task_id=tid, candidate_index=winner, status="passed" if passed else "failed",
+                           all_passed=passed, tests_passed=4 if passed else 1, tests_total=4))
+        details = {"llm_calls": llm_calls} if llm_calls else {}
+        s.add(DecisionRow(task_id=tid, winner_index=winner, method="tests", agreement_rate=agreement,
+                          details=details, created_at=at))
+
+
+def seed(engine: Engine) -> None:
+    """Today/auto: 5 tasks (3 done, 1 failed, 1 queued); today/tests: 1; yesterday/auto: 1; 20 days ago: 1."""
+    t = TODAY + timedelta(minutes=1)
+    with Session(engine) as s:
+        _task(s, "a1", t, "done", "auto", 100.0, 0.01, 1, winner=0, passed=True)
+        _task(s, "a2", t, "done", "auto", 300.0, 0.04, 4, winner=2, passed=True, agreement=0.75,
+              llm_calls=[{"purpose": "judge", "model": PRICED, "tokens_in": 1000, "tokens_out": 100},
+                         {"purpose": "judge", "model": PRICED, "error": "timeout"}])
+        _task(s, "a3", t, "done", "auto", 1000.0, 0.08, 8, winner=1, passed=False, agreement=0.25)
+        _task(s, "a4", t, "failed", "auto", 50.0, 0.02, 2)
+        _task(s, "a5", t, "queued", "auto", None, 0.0, 0)
+        _task(s, "b1", t, "done", "tests", 200.0, 0.05, 3, winner=0, passed=True)
+        _task(s, "y1", TODAY - timedelta(hours=1), "done", "auto", 400.0, 0.02, 1, winner=0, passed=True)
+        _task(s, "o1", TODAY - timedelta(days=20), "done", "auto", 5.0, 9.0, 1, winner=0, passed=True)
+        s.commit()
+
+
+RANKING_USD = (1000 * 10.0 + 100 * 30.0) / 1e6

@@ -1,0 +1,67 @@
+"""Helpers for the evaluation tests: the real ``bestofn eval`` command in a subprocess."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def cli_env(data_dir: Path, database_url: str | None = None) -> dict[str, str]:
+    """The environment of a ``bestofn eval`` subprocess: embedded SQLite under data_dir by default."""
+    env = {k: v for k, v in os.environ.items() if k not in {"BESTOFN_DATABASE_URL", "BESTOFN_REDIS_URL"}}
+    env["BESTOFN_DATA_DIR"] = str(data_dir)
+    if database_url:
+        env["BESTOFN_DATABASE_URL"] = database_url
+    env["COLUMNS"] = "200"
+    return env
+
+
+CLI = [sys.executable, "-m", "bestofn.cli", "eval"]
+
+
+def run_cli(*args: str, env: dict[str, str], timeout: float = 900) -> subprocess.CompletedProcess[str]:
+    """``bestofn eval ARGS`` to completion."""
+    return subprocess.run([*CLI, *args], cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout)
+
+
+def write_samples(path: Path, rows: list[dict]) -> Path:
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return path
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    d = tmp_path / "data"
+    d.mkdir()
+    return d
+
+
+@pytest.fixture
+def no_eval_containers_left() -> Iterator[None]:
+    """No evaluation container (label ``bestofn.eval``) created during the test outlives it.
+
+    Looks only at containers created after the test started, and removes nothing:
+    other evaluations may be running on the same engine.
+    """
+    import time
+
+    import docker
+
+    client = docker.from_env()
+    before = {c.id for c in client.containers.list(all=True, filters={"label": "bestofn.eval"})}
+    yield
+    deadline = time.monotonic() + 10  # removal happens in a finally; give it a moment
+    while True:
+        left = [c for c in client.containers.list(all=True, filters={"label": "bestofn.eval"}) if c.id not in before]
+        if not left or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    assert not left, f"{len(left)} evaluation container(s) left behind"

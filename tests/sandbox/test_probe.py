@@ -1,0 +1,43 @@
+"""run_inputs: behaviour fingerprints for self-consistency."""
+
+from __future__ import annotations
+
+import pytest
+
+from bestofn.schemas import Limits
+from sandbox import run_inputs
+
+ADD = "def add(a, b):\n    return a + b\n"
+MUL = "def add(a, b):\n    return a * b\n"
+
+
+def test_function_fingerprints(labels: dict[str, str]) -> None:
+    looping = "def add(a, b):\n    while True:\n        pass\n"
+    broken = "def add(a, b)\n    return a\n"
+    fps = run_inputs([ADD, MUL, looping, broken], ["(1, 2)", "(2, 2)", "('a', 'b')", "(1,"], "add",
+                     limits=Limits(timeout_s=1), labels=labels)
+    assert fps[0] == ["ok:3", "ok:4", "ok:'ab'", "exc:InvalidInput"]
+    assert fps[1] == ["ok:2", "ok:4", "exc:TypeError", "exc:InvalidInput"]
+    assert fps[2][:3] == ["timeout"] * 3
+    assert fps[3] == ["exc:SyntaxError"] * 4
+
+
+def test_calls_do_not_share_state_and_big_results_are_cut(labels: dict[str, str]) -> None:
+    stateful = "seen = []\ndef f(x):\n    seen.append(x)\n    return len(seen)\n"
+    big = "def f(x):\n    return list(range(x))\n"
+    fps = run_inputs([stateful, big], ["(5,)", "7", "(100000,)"], "f", labels=labels)
+    assert fps[0] == ["ok:1", "ok:1", "ok:1"]
+    assert fps[1][0] == "ok:[0, 1, 2, 3, 4]"
+    assert len(fps[1][2]) < 4096 and "...#" in fps[1][2]
+
+
+def test_io_fingerprints(labels: dict[str, str]) -> None:
+    echo_sum = "print(sum(map(int, input().split())))   \n"
+    crash = "import sys\nsys.exit(4)\n"
+    fps = run_inputs([echo_sum, crash], ["1 2\n", "3 4\n"], None, io=True, labels=labels)
+    assert fps == [["ok:3", "ok:7"], ["exc:4", "exc:4"]]
+
+
+def test_function_probe_needs_an_entry_point() -> None:
+    with pytest.raises(ValueError, match="entry_point"):
+        run_inputs([ADD], ["(1, 2)"], None)

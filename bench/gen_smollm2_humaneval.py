@@ -13,8 +13,10 @@ because a HumanEval prompt ends with a function holding only its docstring,
 and the program's own ``def`` then replaces it.
 
 Seeds are deterministic: sample i of HumanEval/P uses seed P*1000 + i. The run
-is resumable: task_ids already complete in ``--out`` are skipped, incomplete
-ones are dropped and redone. A one-line JSON sidecar (``*.meta.json``) records
+is resumable: task_ids already complete in ``--out`` are skipped; incomplete
+ones, and ones holding an endpoint failure (``llm_*`` error: a timeout under
+load says nothing about the model), are dropped and redone. A lock file stops
+two runs from writing the same file. A one-line JSON sidecar (``*.meta.json``) records
 the model, its weights' SHA-256, sampling settings, prompt version and wall time.
 
 Slow (tens of minutes on 2 cores); not part of CI:
@@ -26,8 +28,10 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import fcntl
 import hashlib
 import json
+import tempfile
 import time
 from importlib.metadata import version
 from pathlib import Path
@@ -52,13 +56,15 @@ def prompt_fingerprint() -> str:
 
 
 def load_complete(out: Path, samples: int) -> dict[str, list[str]]:
-    """Lines per task_id of tasks that already hold all ``samples`` samples."""
+    """Lines per task_id of tasks that already hold all ``samples`` samples, none an endpoint failure."""
     by_task: dict[str, dict[int, str]] = {}
     if out.exists():
         for line in out.read_text().splitlines():
             try:
                 row = json.loads(line)
             except json.JSONDecodeError:  # a line cut short by a kill mid-write
+                continue
+            if (row.get("error") or "").startswith("llm_"):
                 continue
             by_task.setdefault(row["task_id"], {})[row["sample_index"]] = line
     return {
@@ -90,12 +96,19 @@ def main() -> None:
     ap.add_argument("--temperature", type=float, default=0.8)
     ap.add_argument("--max-tokens", type=int, default=None, help="default: settings.llm_max_tokens")
     ap.add_argument("--base-url", default=None, help="use this endpoint instead of starting the embedded model")
+    ap.add_argument("--timeout", type=float, default=1800.0, help="per-request seconds (a busy 2-core box is slow)")
     args = ap.parse_args()
 
-    settings = get_settings()
+    settings = get_settings().model_copy(update={"llm_timeout_s": args.timeout})
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    key = hashlib.sha256(str(args.out.resolve()).encode()).hexdigest()[:16]
+    lock = (Path(tempfile.gettempdir()) / f"bestofn-gen-{key}.lock").open("w")  # not beside the data
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        raise SystemExit(f"another run is writing {args.out} (lock {lock.name} held); wait for it or pick --out") from None
     max_tokens = args.max_tokens or settings.llm_max_tokens
     problems = list(read_problems().items())[: args.limit]
-    args.out.parent.mkdir(parents=True, exist_ok=True)
     done = load_complete(args.out, args.samples)
     # Rewrite without partial tasks so the file only ever holds whole tasks.
     kept = [ln for tid, _ in problems if tid in done for ln in done[tid]]

@@ -198,7 +198,8 @@ def main() -> None:
     console = Console()
     tasks = load(args.pool, args)
     # The embedded model has 2k tokens per slot and is slow on 2 cores: show it less, wait less.
-    local = {"judge_max_code_chars": 800, "judge_top_k": 3, "llm_timeout_s": 60, "llm_max_retries": 0}
+    local = {"judge_max_code_chars": 800, "judge_top_k": 3, "judge_max_tokens": 96, "llm_max_tokens": 256,
+             "llm_timeout_s": 60, "llm_max_retries": 0}
     base = get_settings().model_copy(update=local if args.model_server == "local" else {})
     started = time.perf_counter()
     out = args.out or RESULTS / f"rerank_{args.pool}{'_' + args.model_server if args.model_server != 'none' else ''}.json"

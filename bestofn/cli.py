@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Optional
 
 import typer
+
+from bestofn.cli_common import fail
 from pydantic import ValidationError
 from rich.console import Console
 
@@ -21,11 +23,6 @@ app = typer.Typer(help="Sandboxed best-of-N code generation: generate N candidat
 err = Console(stderr=True)
 out = Console()
 
-
-def fail(message: str, code: int = 2) -> None:
-    """One clear line on stderr and a non-zero exit; never a traceback."""
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(code)
 
 
 def load_problem(path: Path, n: int | None, strategy: str | None, model: str | None) -> Problem:

@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Optional
 
 import typer
+
+from bestofn.cli_common import fail
 from rich.console import Console
 
 from bestofn.settings import Settings, get_settings
@@ -21,11 +23,6 @@ app = typer.Typer(add_completion=False, help="CI bot: propose a tested patch for
 err = Console(stderr=True)
 out = Console()
 
-
-def fail(message: str, code: int = 2) -> None:
-    """One clear line on stderr and a non-zero exit; never a traceback."""
-    err.print(f"[red]error:[/] {message}", highlight=False, soft_wrap=True)
-    raise typer.Exit(code)
 
 
 @app.callback()

@@ -18,6 +18,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColum
 from rich.table import Table
 from rich.text import Text
 
+from bestofn.cli_common import fail
 from bestofn.evals.config import EvalConfig, parse_ks
 from bestofn.evals.jsonl import InputError, write_jsonl
 from bestofn.settings import get_settings
@@ -25,12 +26,6 @@ from bestofn.settings import get_settings
 app = typer.Typer(add_completion=False)
 err = Console(stderr=True)
 out = Console()
-
-
-def fail(message: str, code: int = 2) -> None:
-    """One clear line on stderr and a non-zero exit; never a traceback."""
-    err.print(f"[red]error:[/] {message}", highlight=False)
-    raise typer.Exit(code)
 
 
 class RateColumn(ProgressColumn):
@@ -65,6 +60,8 @@ def eval_command(
     workers: Optional[int] = typer.Option(None, min=1, help="Problems executed at once (default: settings)."),
     max_samples: Optional[int] = typer.Option(None, min=1, hidden=True,
                                               help="Stop after executing this many samples (tests resumption)."),
+    rerank: bool = typer.Option(True, "--rerank/--no-rerank", help="Probe behaviour on the prompts' examples "
+                                                                   "and report reranked pass@1 per ranker."),
     as_json: bool = typer.Option(False, "--json", help="Print the report JSON on stdout."),
 ) -> None:
     """Evaluate samples on a dataset's hidden tests: pass@k, reranked pass@1, the curve."""
@@ -77,7 +74,6 @@ def eval_command(
         if n is None:
             if samples is None:
                 fail("give --samples FILE to evaluate, or --n N to generate samples first")
-            assert samples is not None
             sample_list = read_samples(samples, problems)
             sha = file_sha256(samples)
             name = run_name or "samples-" + _run_name([dataset, str(samples.resolve()), sha])
@@ -90,7 +86,8 @@ def eval_command(
     except InputError as exc:
         fail(str(exc))
     cfg = EvalConfig(dataset=dataset, mode="generate" if n else "samples", ks=ks, task_ids=task_ids, model=model,
-                     n=n, temperature=temperature, max_tokens=max_tokens, timeout_s=timeout, workers=workers)
+                     n=n, temperature=temperature, max_tokens=max_tokens, timeout_s=timeout, workers=workers,
+                     rerank=rerank)
     report = _run(cfg, name, restart, sample_list, str(samples) if samples and not n else None, sha, max_samples,
                   as_json)
     _write_outputs(report, out_path, plot, csv_path, dataset)
@@ -125,7 +122,7 @@ def _run(cfg: EvalConfig, name: str, restart: bool, sample_list: list, samples_p
     except ValueError as exc:
         fail(str(exc))
     if resumed:
-        run = store.update_config(run.id, ks=cfg.ks, workers=cfg.workers)
+        run = store.update_config(run.id, ks=cfg.ks, workers=cfg.workers, rerank=cfg.rerank)
         left = store.progress(run.id)
         log.print(f"resuming run {name}: {left['done']} of {left['total']} samples already done")
     else:
@@ -168,7 +165,6 @@ def _run(cfg: EvalConfig, name: str, restart: bool, sample_list: list, samples_p
         left = store.progress(run.id)
         fail(f"stopped after --max-samples with {left['done']} of {left['total']} samples done; rerun to resume",
              code=3)
-    assert report is not None
     report["run"] = {"id": run.id, "name": name}
     return report
 

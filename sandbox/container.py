@@ -181,6 +181,8 @@ def _kill(api: Any, cid: str) -> None:
         api.kill(cid)
     except (NotFound, APIError):
         pass  # already stopped or gone: nothing left to kill
+    except RequestException:
+        pass  # engine unreachable: the caller's removal retries, then the reaper
 
 
 def remove_container(cid: str) -> bool:

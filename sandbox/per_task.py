@@ -35,7 +35,11 @@ def run_per_task(
         index = record.get("index")
         if index not in wanted or index in out or "runner_error" in record:
             return  # unknown, repeated or runner-side failure: leave it to the re-run
-        out[index] = grade(index, record, run_stub, "per_task")
+        try:
+            out[index] = grade(index, record, run_stub, "per_task")
+        except (ValueError, TypeError, KeyError) as exc:  # unusable record: leave it to the re-run
+            log.warning("per_task record for candidate %s could not be graded: %s", index, exc)
+            return
         if on_done is not None:
             on_done(index, out[index])
 

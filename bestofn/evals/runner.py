@@ -89,7 +89,8 @@ def run_eval(run_id: str, *, store: EvalStore | None = None, settings: Settings 
         if store.progress(run.id)["pending"]:
             return None
         store.set_status(run.id, "ranking")
-        probe_behaviour(store, run, problems, s, on_progress=on_progress)
+        if cfg.rerank:
+            probe_behaviour(store, run, problems, s, on_progress=on_progress)
         report = build_report(problems, store.samples(run.id), cfg)
         report["throughput"] = {"executed_this_invocation": executed, "wall_s": round(wall_s, 3),
                                 "executions_per_s": round(executed / wall_s, 2) if wall_s > 0 and executed else None}

@@ -40,7 +40,7 @@ def create_eval(body: EvalCreate, store: EvalStore) -> EvalRun:
         seen[s.task_id] = seen.get(s.task_id, 0) + 1
     cfg = EvalConfig(dataset=body.dataset, mode="samples" if body.samples is not None else "generate", ks=body.ks,
                      task_ids=body.task_ids, model=body.model, n=body.n, temperature=body.temperature,
-                     max_tokens=body.max_tokens, timeout_s=body.timeout_s)
+                     max_tokens=body.max_tokens, timeout_s=body.timeout_s, rerank=body.rerank)
     name = body.name or f"api-{new_id()}"
     if body.name and store.by_name(body.name) is not None:
         raise EvalRejected("name", f"a run named {body.name!r} exists already")

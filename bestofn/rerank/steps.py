@@ -115,7 +115,8 @@ def probe_inputs(ctx: Context) -> list[ProbeInput]:
             ctx.note("generated_inputs", "skipped", "no LLM client, so only the prompt's and tests' inputs are used")
         elif ctx.problem.entry_point or is_io(ctx.problem):
             generated, record = generate_inputs(ctx.client, ctx.model(), ctx.problem, count=s.generated_inputs,
-                                                seed=ctx.seed("inputs"), io=is_io(ctx.problem))
+                                                seed=ctx.seed("inputs"), io=is_io(ctx.problem),
+                                                max_tokens=s.llm_max_tokens)
             ctx.details["llm_calls"].append({"purpose": "generated_inputs", **record})
     ctx.inputs_cache = dedupe(known + generated + mutated)[: s.probe_inputs_max]
     ctx.details["probe_inputs"] = {"count": len(ctx.inputs_cache),
@@ -164,7 +165,7 @@ def codet_step(ctx: Context, pool: Sequence[int]) -> Outcome:
         why = "needs an LLM client, a function entry point and the sandbox"
         return Outcome("codet", None, f"CodeT skipped: {why}")
     asserts, record = codet.generate_tests(ctx.client, ctx.model(), ctx.problem, count=ctx.settings.codet_tests,
-                                           seed=ctx.seed("codet"))
+                                           seed=ctx.seed("codet"), max_tokens=ctx.settings.llm_max_tokens)
     ctx.details["llm_calls"].append({"purpose": "codet_tests", **record})
     if not asserts:
         return Outcome("codet", None, "CodeT skipped: the model wrote no usable assert")
@@ -221,12 +222,11 @@ def evidence_for(ctx: Context, index: int, sc: SelfConsistency | None) -> str:
 
 
 def judge_pool(ctx: Context, pool: Sequence[int], sc: SelfConsistency | None) -> list[int]:
-    """Who the judge sees: one representative per behaviour cluster, else the top of ``pool``."""
+    """Who the judge sees: one representative per behaviour cluster, else the top of ``pool`` (best first)."""
     k = ctx.settings.judge_top_k
     if sc is not None and len(sc.clusters) > 1:
         return [c.members[0] for c in sc.clusters if not c.all_failed][:k] or [sc.clusters[0].members[0]]
-    pos = {idx: i for i, idx in enumerate(ctx.order)}
-    return sorted(pool, key=lambda i: pos.get(i, 1 << 30))[:k]
+    return list(pool)[:k]
 
 
 def judge_step(ctx: Context, pool: Sequence[int], sc: SelfConsistency | None = None,

@@ -415,7 +415,7 @@ def harness_humaneval(code, plan, entry_point):
         emit = Emitter(fd)
         g = {}
         try:
-            exec(compile(code, "solution.py", "exec"), g)
+            exec(code, g)
         except BaseException as exc:
             emit(ev="error", kind="import", message=describe(exc))
             return 1
@@ -592,10 +592,9 @@ def program(code_obj):
 
 
 def harness_io(code, pairs, workdir, deadline, out_limit):
-    """Each {"input","output"} pair is one run of the program; stdout is compared normalised."""
+    """Each {"input","output"} pair is one run of the (compiled) program; stdout is compared normalised."""
     def run(fd):
         emit = Emitter(fd)
-        code_obj = compile(code, "solution.py", "exec")
         emit(ev="collected", n=len(pairs))
         failed = 0
         stdin_path = os.path.join(workdir, "stdin.txt")
@@ -605,7 +604,7 @@ def harness_io(code, pairs, workdir, deadline, out_limit):
             name = f"io[{k}]"
             emit(ev="start", name=name)
             expected = normalise(pair["output"])
-            proc = spawn(program(code_obj), deadline - time.monotonic(), max(out_limit, len(expected) * 4 + 1024), stdin_path)
+            proc = spawn(program(code), deadline - time.monotonic(), max(out_limit, len(expected) * 4 + 1024), stdin_path)
             for src, dst in ((proc.out, 1), (proc.err, 2)):
                 _write_all(dst, bytes(src))
             if proc.timed_out:
@@ -660,7 +659,7 @@ def probe_function(code, entry_point, inputs, call_timeout):
         emit = Emitter(fd)
         g = {}
         try:
-            exec(compile(code, "solution.py", "exec"), g)
+            exec(code, g)
             func = g[entry_point]
         except BaseException as exc:
             for k in range(len(inputs)):
@@ -701,17 +700,11 @@ def probe_io(code, inputs, workdir, call_timeout):
     """Run the program once per stdin text; fingerprint its normalised stdout or exit code."""
     def run(fd):
         emit = Emitter(fd)
-        try:
-            code_obj = compile(code, "solution.py", "exec")
-        except BaseException as exc:
-            for k in range(len(inputs)):
-                emit(ev="fp", k=k, fp="exc:" + type(exc).__name__)
-            return 1
         stdin_path = os.path.join(workdir, "stdin.txt")
         for k, text in enumerate(inputs):
             with open(stdin_path, "w") as fh:
                 fh.write(text)
-            proc = spawn(program(code_obj), call_timeout, FINGERPRINT_LIMIT * 4, stdin_path)
+            proc = spawn(program(code), call_timeout, FINGERPRINT_LIMIT * 4, stdin_path)
             if proc.timed_out:
                 fp = "timeout"
             elif proc.exit_code != 0:
@@ -732,7 +725,7 @@ def run_candidate(payload, cand, prepared):
     record = {"index": index}
     kind = payload["kind"]
     try:
-        compile(code, "solution.py", "exec")
+        code = compile(code, "solution.py", "exec")  # compiled once, here; children inherit the code object
     except (SyntaxError, ValueError) as exc:
         record["compile_error"] = describe(exc)
         if kind == "probe":
@@ -741,7 +734,7 @@ def run_candidate(payload, cand, prepared):
     workdir = os.path.join(WORK, f"c{index}")
     os.makedirs(workdir, exist_ok=True)
     with open(os.path.join(workdir, "solution.py"), "w") as fh:
-        fh.write(code)
+        fh.write(cand["code"])
     out_limit = payload["output_limit"]
     timeout = payload["timeout_s"]
     if kind == "probe":

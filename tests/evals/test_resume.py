@@ -1,8 +1,9 @@
 """An interrupted evaluation resumes without re-running finished samples, and its
 final report equals an uninterrupted run's (real Docker sandbox).
 
-Three interruptions: the runner's ``max_samples`` hook (PostgreSQL), Ctrl-C
-(SIGINT) of the ``bestofn eval`` command, and SIGKILL of it (embedded SQLite).
+Three interruptions: the runner's ``max_samples`` hook (PostgreSQL, with the
+rankers' probe phase), Ctrl-C (SIGINT) of the ``bestofn eval`` command, and SIGKILL
+of it (embedded SQLite; ``--no-rerank`` to keep them quick).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import docker
+import docker.errors
 import pytest
 
 from bench.humaneval_variants import variant_samples
@@ -90,7 +92,8 @@ def _finished(db: Path) -> dict[tuple[str, int], str]:
 
 
 def _interrupt_cli(samples: Path, data_dir: Path, sig: int) -> subprocess.Popen[str]:
-    proc = subprocess.Popen([*CLI, "--samples", str(samples), "--k", "1,5", "--timeout", "2", "--workers", "2"],
+    proc = subprocess.Popen([*CLI, "--samples", str(samples), "--k", "1,5", "--timeout", "2", "--workers", "2",
+                             "--no-rerank"],
                             cwd=REPO, env=cli_env(data_dir), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     db = data_dir / "bestofn.sqlite3"
     deadline = time.monotonic() + 300
@@ -109,7 +112,10 @@ def _remove_leftovers(db: Path) -> None:
         (run_id,) = conn.execute("SELECT id FROM eval_run").fetchone()
     client = docker.from_env()
     for c in client.containers.list(all=True, filters={"label": f"bestofn.eval={run_id}"}):
-        c.remove(force=True)
+        try:
+            c.remove(force=True)
+        except docker.errors.NotFound:
+            pass  # gone already
 
 
 def _resume_and_compare(tmp_path: Path, data_dir: Path, samples: Path, sig: int) -> None:
@@ -124,8 +130,8 @@ def _resume_and_compare(tmp_path: Path, data_dir: Path, samples: Path, sig: int)
     before = _finished(db)
     assert 10 <= len(before) < 40
 
-    resumed = run_cli("--samples", str(samples), "--k", "1,5", "--timeout", "2", "--out", str(tmp_path / "r.json"),
-                      env=cli_env(data_dir))
+    resumed = run_cli("--samples", str(samples), "--k", "1,5", "--timeout", "2", "--no-rerank",
+                      "--out", str(tmp_path / "r.json"), env=cli_env(data_dir))
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     assert f"{len(before)} of 40 samples already done" in resumed.stdout
     after = _finished(db)
@@ -136,8 +142,8 @@ def _resume_and_compare(tmp_path: Path, data_dir: Path, samples: Path, sig: int)
 
     fresh_dir = tmp_path / "fresh"
     fresh_dir.mkdir()
-    whole = run_cli("--samples", str(samples), "--k", "1,5", "--timeout", "2", "--out", str(tmp_path / "w.json"),
-                    env=cli_env(fresh_dir))
+    whole = run_cli("--samples", str(samples), "--k", "1,5", "--timeout", "2", "--no-rerank",
+                    "--out", str(tmp_path / "w.json"), env=cli_env(fresh_dir))
     assert whole.returncode == 0, whole.stderr[-3000:]
     assert stable(report) == stable(json.loads((tmp_path / "w.json").read_text()))
 

@@ -8,7 +8,7 @@ import pytest
 
 from bestofn.llm import make_client
 from bestofn.rerank import decide
-from bestofn.schemas import Problem
+from bestofn.schemas import Candidate, Problem
 from bestofn.settings import Settings
 from bestofn.testing.fake_llm import FakeLLM, Reply
 from sandbox import run_many
@@ -135,3 +135,14 @@ def test_an_explicit_judge_that_falls_back_is_not_asked_again_by_the_auto_chain(
     d = decide(problem, cands, {}, client=make_client(base_url=fake_llm.base_url), settings=SETTINGS)
     assert d.method == "self_consistency" and d.details["chain"][0]["method"] == "judge"
     assert sum("strict code reviewer" in json.dumps(r) for r in fake_llm.requests) == 4
+
+
+def test_majority_vote_without_a_majority_asks_the_judge_among_the_answers(fake_llm: FakeLLM) -> None:
+    fake_llm.add("strict code reviewer", respond=_judge_picking("The answer is 42"))
+    cands = [Candidate(index=i, raw=r) for i, r in enumerate(["answer: 41", "The answer is 42", "\\boxed{43}"])]
+    problem = Problem(prompt="What is 6 * 7?", strategy="majority_vote")
+    d = decide(problem, cands, {}, client=make_client(base_url=fake_llm.base_url), settings=SETTINGS)
+    assert (d.method, d.winner) == ("judge", 1)
+    assert d.agreement_rate == round(1 / 3, 4)
+    assert d.details["chain"][0]["outcome"] == "no clear majority"
+    assert set(d.details["majority_vote"]["answers"]) == {"41", "42", "43"}

@@ -8,7 +8,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 
 from api.errors import add_error_handlers
-from api.routers import metrics, stats, tasks
+from api.routers import evals, metrics, stats, tasks
 from bestofn import __version__
 from bestofn.budget.policy import load_policy
 from bestofn.logs import configure_logging
@@ -49,6 +49,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(tasks.router)
     app.include_router(stats.router)
     app.include_router(metrics.router)
+    app.include_router(evals.router)
     return app
 
 

@@ -15,13 +15,21 @@ and kills it cleanly; the child also exits when its stdin closes, so it never
 outlives a parent that died without cleaning up.
 
 The server binds an OS-chosen free port (``port=0``) and the child prints the
-real address, so there is no pick-a-port-then-bind race.
+real address, so there is no pick-a-port-then-bind race. It honours ``seed``
+and ``temperature`` per request (same seed, same text, also under concurrent
+requests) and serves ``parallel`` requests at once by continuous batching;
+more requests than slots queue in the server.
+
+The child sets ``OMP_WAIT_POLICY=PASSIVE`` (setting ``local_model_omp_passive``):
+the wheel's llama.cpp uses OpenMP, whose spinning waits collapse throughput
+when the CPU is shared with anything else.
 """
 
 from __future__ import annotations
 
 import hashlib
 import importlib.metadata
+import os
 import queue
 import signal
 import subprocess
@@ -79,6 +87,11 @@ def gguf_sha256(path: Path | None = None) -> str:
 
 def _start_xllamacpp(gguf: Path, port: int, threads: int, ctx: int, parallel: int, verbosity: int) -> Any:
     """Start llama.cpp's server in this process and return the ``xllamacpp.Server``."""
+    if get_settings().local_model_omp_passive:
+        # Read by libgomp when xllamacpp's extension loads, so it must be set before the import.
+        # With the default (spin) policy, a busy box (CI workers, sandboxes, other servers) drops
+        # generation from ~35 to under 1 token/s; passive waits cost little when the box is idle.
+        os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
     try:
         import xllamacpp
     except ImportError:

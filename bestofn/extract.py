@@ -2,12 +2,11 @@
 
 Models wrap code in Markdown fences, add prose, forget the opening fence, or
 run out of tokens mid-line. Candidates are the fenced python blocks, then the
-text before the first fence (small models often write the code bare and close
-a fence they never opened; pairing fences naively then returns the prose after
-it), then the whole reply when there are no fences. The first candidate that
-parses and defines the entry point wins; then any that parses as code; then
-the longest prefix of whole lines that parses (a reply cut off by max_tokens
-often holds a complete function before the cut).
+runs of text outside fences (small models often write the code bare and close
+a fence they never opened). The first candidate that parses and defines the
+entry point wins; then any that parses as code; then the longest prefix of
+whole lines that parses (a reply cut off by max_tokens often holds a complete
+function before the cut).
 """
 
 from __future__ import annotations
@@ -15,13 +14,65 @@ from __future__ import annotations
 import ast
 import re
 
-_FENCE = re.compile(r"```[ \t]*([A-Za-z0-9_+-]*)[^\n]*\n(.*?)(?:```|\Z)", re.DOTALL)
+_FENCE_LINE = re.compile(r"^[ \t]*```[ \t]*([A-Za-z0-9_+-]*)")
 _CODE_LANGS = {"", "python", "py", "python3"}
+
+
+def split_fences(reply: str) -> tuple[list[tuple[str, str]], list[str]]:
+    """The reply's fenced blocks as (language tag lower-cased, body) and the runs of text outside them.
+
+    Line-based, tolerant of what small models write: a tagged fence (```python)
+    inside an empty block re-opens it, and inside a non-empty one closes it and
+    opens the next (a stray ``` before the real block would otherwise pair
+    with it and turn the prose after the code into the "block"); a block left
+    open at the end (cut off by max_tokens) runs to the end; a closing ``` glued
+    to the end of a code line closes the block.
+    """
+    blocks: list[tuple[str, str]] = []
+    loose: list[str] = []
+    lang: str | None = None  # None: outside a block
+    buf: list[str] = []
+
+    def flush() -> None:
+        text = "\n".join(buf) + "\n"
+        if lang is None:
+            if text.strip():
+                loose.append(text)
+        else:
+            blocks.append((lang, text))
+        buf.clear()
+
+    for line in reply.splitlines():
+        m = _FENCE_LINE.match(line)
+        if m is None:
+            if lang is not None and line.rstrip().endswith("```"):
+                buf.append(line.rstrip()[:-3])
+                flush()
+                lang = None
+            else:
+                buf.append(line)
+            continue
+        tag = m.group(1).lower()
+        if lang is None:
+            flush()
+            lang = tag
+        elif not tag:
+            flush()
+            lang = None
+        elif any(b.strip() for b in buf):
+            flush()
+            lang = tag
+        else:
+            buf.clear()
+            lang = tag
+    if lang is None or any(b.strip() for b in buf):
+        flush()
+    return blocks, loose
 
 
 def fenced_blocks(reply: str) -> list[tuple[str, str]]:
     """All fenced blocks as (language tag lower-cased, body), in order."""
-    return [(m.group(1).lower(), m.group(2)) for m in _FENCE.finditer(reply)]
+    return split_fences(reply)[0]
 
 
 def parses(code: str) -> bool:
@@ -48,11 +99,9 @@ def _is_code(text: str) -> bool:
 
 
 def _candidates(reply: str) -> list[str]:
-    """Code-bearing parts of a reply, most trusted first (see module docstring)."""
-    blocks = [body for lang, body in fenced_blocks(reply) if lang in _CODE_LANGS and body.strip()]
-    first = reply.find("```")
-    loose = reply if first < 0 else reply[:first]
-    return blocks + ([loose] if loose.strip() else [])
+    """Code-bearing parts of a reply, most trusted first: python blocks, then text outside fences."""
+    blocks, loose = split_fences(reply)
+    return [body for lang, body in blocks if lang in _CODE_LANGS and body.strip()] + loose
 
 
 def longest_parsing_prefix(code: str) -> str:
@@ -87,7 +136,10 @@ def extract_code(reply: str, entry_point: str | None = None) -> str:
         if head.strip() and _looks_like_code(head) and (not entry_point or _defines(head, entry_point)):
             return _tidy(head)
     blocks = [body for lang, body in fenced_blocks(reply) if lang in _CODE_LANGS and body.strip()]
-    return _tidy(max(blocks, key=len)) if blocks else ""
+    defining = [b for b in blocks if _defines(b, entry_point)]
+    # A body-only block (completed from the prompt later) or a broken attempt, which then
+    # fails as a syntax error rather than as "no code".
+    return _tidy(max(defining or blocks, key=len)) if blocks else ""
 
 
 def _tidy(code: str) -> str:

@@ -107,7 +107,10 @@ def _start_xllamacpp(gguf: Path, port: int, threads: int, ctx: int, parallel: in
         p.cpuparams.n_threads = threads
         p.cpuparams_batch.n_threads = threads
     p.verbosity = verbosity
-    return xllamacpp.Server(p)
+    try:
+        return xllamacpp.Server(p)
+    except RuntimeError as exc:  # llama.cpp logs the cause just before this
+        raise LocalModelError(f"llama.cpp could not start ({exc}); model {gguf}, ctx={ctx}, parallel={parallel}") from None
 
 
 def serve(
@@ -182,7 +185,8 @@ class LocalModelServer:
         if self._proc is not None:
             return self
         find_gguf()  # fail here, with the install hint, rather than in the child
-        self._log = tempfile.NamedTemporaryFile(prefix="bestofn-localmodel-", suffix=".log", delete=False)
+        # Unnamed temp file: nothing is left behind even if this process is killed.
+        self._log = tempfile.TemporaryFile(prefix="bestofn-localmodel-")
         cmd = [
             sys.executable, "-m", "bestofn.localmodel", "serve",
             "--port", str(self.port), "--threads", str(self.threads), "--ctx", str(self.ctx),
@@ -235,11 +239,13 @@ class LocalModelServer:
         self._fail(f"did not answer /v1/models within {self.startup_timeout_s:.0f}s")
 
     def _fail(self, what: str) -> Any:
+        """Raise with the tail of the child's log (pread: the child shares the file offset)."""
         tail = ""
         if self._log is not None:
-            self._log.flush()
-            tail = Path(self._log.name).read_text(errors="replace")[-2000:]
-        raise LocalModelError(f"embedded model server {what}; log {self._log.name if self._log else '-'}:\n{tail}")
+            fd = self._log.fileno()
+            size = os.fstat(fd).st_size
+            tail = os.pread(fd, 4000, max(0, size - 4000)).decode(errors="replace")
+        raise LocalModelError(f"embedded model server {what}; its log ends:\n{tail}")
 
     def stop(self) -> None:
         """Stop the child: close its stdin, SIGTERM, then SIGKILL after 10 s."""
@@ -258,7 +264,6 @@ class LocalModelServer:
                 proc.stdout.close()
         if self._log is not None:
             self._log.close()
-            Path(self._log.name).unlink(missing_ok=True)
             self._log = None
 
     def __enter__(self) -> LocalModelServer:

@@ -72,7 +72,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         import docker
 
         client = docker.from_env()
-        left = client.containers.list(all=True, filters={"label": "bestofn.sandbox=1"})
+        left = client.containers.list(all=True, sparse=True, filters={"label": "bestofn.sandbox=1"})
     except Exception:  # docker unreachable: the sandbox tests already failed loudly
         return
     ours = [c for c in left if _created(c) >= _SESSION_START - 1]
@@ -90,6 +90,8 @@ def _created(container) -> float:  # type: ignore[no-untyped-def]
     from datetime import datetime
 
     raw = container.attrs.get("Created", "")
+    if isinstance(raw, (int, float)):  # sparse listings give a unix time
+        return float(raw)
     try:
         return datetime.fromisoformat(raw[:26].rstrip("Z") + "+00:00").timestamp()
     except ValueError:

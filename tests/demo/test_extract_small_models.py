@@ -5,7 +5,7 @@ Before these cases were handled, 6/164 greedy HumanEval replies passed; after, 9
 
 from __future__ import annotations
 
-from bestofn.extract import complete_program, extract_code, longest_parsing_prefix
+from bestofn.extract import complete_program, extract_code, longest_parsing_prefix, split_fences
 
 
 def test_code_before_a_closing_fence_that_was_never_opened() -> None:
@@ -14,6 +14,15 @@ def test_code_before_a_closing_fence_that_was_never_opened() -> None:
         "This function uses the `+` operator to add the two numbers."
     )
     assert extract_code(reply, "add") == "def add(a, b):\n    return a + b\n"
+
+
+def test_stray_fence_before_the_real_block() -> None:
+    reply = "```\n```python\ndef add(a, b):\n    return a + b\n```\n\nThis function adds `a` and `b`."
+    assert extract_code(reply, "add") == "def add(a, b):\n    return a + b\n"
+
+
+def test_closing_fence_glued_to_the_last_code_line() -> None:
+    assert extract_code("```python\ndef f(x):\n    return x```\nDone.", "f") == "def f(x):\n    return x\n"
 
 
 def test_fenced_block_still_wins_over_loose_text() -> None:
@@ -41,6 +50,12 @@ def test_body_only_block_is_kept_and_completed_from_the_prompt() -> None:
     code = extract_code("```python\n    return x * 2\n```", "f")
     assert code == "    return x * 2\n"
     assert complete_program(prompt, code, "f") == 'def f(x):\n    """Double x."""\n    return x * 2\n'
+
+
+def test_split_fences_keeps_text_outside_blocks() -> None:
+    blocks, loose = split_fences("intro\n```py\nx = 1\n```\noutro")
+    assert blocks == [("py", "x = 1\n")]
+    assert loose == ["intro\n", "outro\n"]
 
 
 def test_longest_parsing_prefix() -> None:

@@ -56,11 +56,13 @@ def no_eval_containers_left() -> Iterator[None]:
     import docker
 
     client = docker.from_env()
-    before = {c.id for c in client.containers.list(all=True, filters={"label": "bestofn.eval"})}
+    before = {c.id for c in client.containers.list(all=True, sparse=True, filters={"label": "bestofn.eval"})}
     yield
     deadline = time.monotonic() + 10  # removal happens in a finally; give it a moment
     while True:
-        left = [c for c in client.containers.list(all=True, filters={"label": "bestofn.eval"}) if c.id not in before]
+        # sparse: no per-container inspect, which races with containers being removed
+        left = [c for c in client.containers.list(all=True, sparse=True, filters={"label": "bestofn.eval"})
+                if c.id not in before]
         if not left or time.monotonic() > deadline:
             break
         time.sleep(0.5)

@@ -111,7 +111,7 @@ def _remove_leftovers(db: Path) -> None:
     with sqlite3.connect(db, timeout=30) as conn:
         (run_id,) = conn.execute("SELECT id FROM eval_run").fetchone()
     client = docker.from_env()
-    for c in client.containers.list(all=True, filters={"label": f"bestofn.eval={run_id}"}):
+    for c in client.containers.list(all=True, sparse=True, filters={"label": f"bestofn.eval={run_id}"}):
         try:
             c.remove(force=True)
         except docker.errors.NotFound:

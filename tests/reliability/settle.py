@@ -79,7 +79,7 @@ def _containers(task_ids: list[str], wait_s: float) -> dict[str, list[str]]:
     deadline = time.monotonic() + wait_s
     try:
         while True:
-            left = {tid: [c.short_id for c in client.containers.list(all=True, filters={"label": f"bestofn.task={tid}"})]
+            left = {tid: [c.short_id for c in client.containers.list(all=True, sparse=True, filters={"label": f"bestofn.task={tid}"})]
                     for tid in task_ids}
             left = {tid: ids for tid, ids in left.items() if ids}
             if not left or time.monotonic() > deadline:

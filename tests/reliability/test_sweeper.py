@@ -93,12 +93,12 @@ def test_leaked_sandbox_containers_are_reaped(pg_url: str, monkeypatch: pytest.M
         monkeypatch.setattr(sweeper, "ORPHAN_GRACE_S", 3600.0)
         report = sweep(store, SETTINGS, now=utcnow())
         assert not report.errors
-        left = {c.id for c in client.containers.list(all=True, filters={"label": f"bestofn.task={labels['bestofn.task']}"})}
+        left = {c.id for c in client.containers.list(all=True, sparse=True, filters={"label": f"bestofn.task={labels['bestofn.task']}"})}
         assert left == {orphan.id}
         monkeypatch.setattr(sweeper, "ORPHAN_GRACE_S", 2.0)  # short, not zero: the engine is shared
         time.sleep(2.5)
         assert sweep(store, SETTINGS, now=utcnow()).containers_removed >= 1
-        assert not client.containers.list(all=True, filters={"label": f"bestofn.task={labels['bestofn.task']}"})
+        assert not client.containers.list(all=True, sparse=True, filters={"label": f"bestofn.task={labels['bestofn.task']}"})
     finally:
         for c in (expired, orphan):
             try:

@@ -20,7 +20,7 @@ SESSION = f"pytest-sandbox-{uuid.uuid4().hex[:10]}"
 
 def leftovers() -> list[str]:
     """This session's sandbox containers that still exist."""
-    found = get_client().containers.list(all=True, filters={"label": ["bestofn.sandbox=1", f"bestofn.task={SESSION}"]})
+    found = get_client().containers.list(all=True, sparse=True, filters={"label": ["bestofn.sandbox=1", f"bestofn.task={SESSION}"]})
     return [c.short_id for c in found]
 
 

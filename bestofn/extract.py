@@ -98,10 +98,10 @@ def _is_code(text: str) -> bool:
     return parses(text) and _looks_like_code(text)
 
 
-def _candidates(reply: str) -> list[str]:
-    """Code-bearing parts of a reply, most trusted first: python blocks, then text outside fences."""
+def _candidates(reply: str) -> list[list[str]]:
+    """Code-bearing parts of a reply in trust order: python blocks, then runs of text outside fences."""
     blocks, loose = split_fences(reply)
-    return [body for lang, body in blocks if lang in _CODE_LANGS and body.strip()] + loose
+    return [[body for lang, body in blocks if lang in _CODE_LANGS and body.strip()], loose]
 
 
 def longest_parsing_prefix(code: str) -> str:
@@ -117,25 +117,27 @@ def longest_parsing_prefix(code: str) -> str:
 def extract_code(reply: str, entry_point: str | None = None) -> str:
     """The code in a reply, or "" when there is none.
 
-    Choice order: a candidate that parses and defines ``entry_point`` (longest
-    such fenced block first); one that parses as code; the longest parsing
-    prefix of a candidate (defining ``entry_point`` if given); the longest
-    python block even if it does not parse, so the failure shows as a syntax
-    error rather than as no code.
+    Choice order, fenced blocks before loose text at each step, longest first:
+    a candidate that parses and defines ``entry_point``; one that parses as
+    code; the longest parsing prefix of a candidate (defining ``entry_point``
+    if given); the longest python block even if it does not parse, so the
+    failure shows as a syntax error rather than as no code.
     """
     if not reply or not reply.strip():
         return ""
-    cands = _candidates(reply)
+    pools = _candidates(reply)
     tests = ([lambda c: _defines(c, entry_point) and _is_code(c)] if entry_point else []) + [_is_code]
     for test in tests:
-        hits = [c for c in cands if test(c)]
-        if hits:
-            return _tidy(max(hits, key=len))
-    for cand in sorted(cands, key=len, reverse=True):
-        head = longest_parsing_prefix(cand)
-        if head.strip() and _looks_like_code(head) and (not entry_point or _defines(head, entry_point)):
-            return _tidy(head)
-    blocks = [body for lang, body in fenced_blocks(reply) if lang in _CODE_LANGS and body.strip()]
+        for pool in pools:
+            hits = [c for c in pool if test(c)]
+            if hits:
+                return _tidy(max(hits, key=len))
+    for pool in pools:
+        for cand in sorted(pool, key=len, reverse=True):
+            head = longest_parsing_prefix(cand)
+            if head.strip() and _looks_like_code(head) and (not entry_point or _defines(head, entry_point)):
+                return _tidy(head)
+    blocks = pools[0]
     defining = [b for b in blocks if _defines(b, entry_point)]
     # A body-only block (completed from the prompt later) or a broken attempt, which then
     # fails as a syntax error rather than as "no code".

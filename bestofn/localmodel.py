@@ -144,10 +144,10 @@ def serve(
 
 
 class LocalModelServer:
-    """The demo model's server in a child process; use as a context manager.
+    """The demo model's server in a child process; use as a context manager::
 
-    >>> with LocalModelServer() as srv:
-    ...     client = make_client(base_url=srv.base_url)
+        with LocalModelServer() as srv:
+            client = make_client(base_url=srv.base_url)  # model name: srv.model_name
     """
 
     def __init__(

@@ -92,14 +92,9 @@ def run_batch(workers: int, tasks: int, n: int, gen_delay: float, logs: Path, se
             for w in procs:
                 w.stop()
             api.stop()
-    engine = create_engine(db)
-    with engine.connect() as c:
-        rows = c.execute(text(
-            "select extract(epoch from (t.finished_at - t.created_at)) * 1000, d.details, t.status "
-            "from task t join decision d on d.task_id = t.id")).all()
-    engine.dispose()
+    rows = task_timings(db)
     walls, gens, execs = [], [], []
-    for wall_ms, details, _status in rows:
+    for wall_ms, details in rows:
         tm = details.get("timings", {})
         walls.append(float(wall_ms))
         gens.append(float(tm.get("generate_ms", 0)))
@@ -107,6 +102,17 @@ def run_batch(workers: int, tasks: int, n: int, gen_delay: float, logs: Path, se
     return {"workers": workers, "done": len(rows), "tasks": tasks, "elapsed_s": elapsed,
             "tasks_per_min": 60 * len(rows) / elapsed, "wall_ms": statistics.mean(walls),
             "gen_ms": statistics.mean(gens), "exec_ms": statistics.mean(execs), "db": db}
+
+
+def task_timings(db: str) -> list[tuple[float, dict]]:
+    """(wall ms from submission to finish, decision details) for every decided task."""
+    engine = create_engine(db)
+    with engine.connect() as c:
+        rows = c.execute(text(
+            "select extract(epoch from (t.finished_at - t.created_at)) * 1000, d.details "
+            "from task t join decision d on d.task_id = t.id")).all()
+    engine.dispose()
+    return [(float(r[0]), r[1]) for r in rows]
 
 
 def drop_database(url: str) -> None:
@@ -123,14 +129,8 @@ def overhead_share(db: str) -> tuple[float, float]:
     Measured on the sequential run, so a task never waits behind another: what is left is
     the API, the queue hand-off, the database writes and the ranking.
     """
-    engine = create_engine(db)
-    with engine.connect() as c:
-        rows = c.execute(text(
-            "select extract(epoch from (t.finished_at - t.created_at)) * 1000, d.details "
-            "from task t join decision d on d.task_id = t.id")).all()
-    engine.dispose()
     shares = []
-    for run_ms, details in rows:
+    for run_ms, details in task_timings(db):
         tm = details.get("timings", {})
         inside = float(tm.get("generate_ms", 0)) + float(tm.get("execute_ms", 0))
         shares.append(max(0.0, float(run_ms) - inside) / float(run_ms))

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from bestofn.testing.http import send_json
+
 
 @dataclass
 class Seen:
@@ -102,12 +104,7 @@ class FakeGitHub:
                 body = json.loads(raw) if raw else None
                 fake.requests.append(Seen(self.command, self.path, dict(self.headers.items()), body))
                 status, payload = fake.route(self.command, self.path, body, self.headers.get("Authorization", ""))
-                data = json.dumps(payload).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                send_json(self, status, payload)
 
             do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _handle
 

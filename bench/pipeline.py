@@ -6,7 +6,7 @@ execution (API, queue, database, ranking), and tasks per minute with 1 and 2 wor
 processes, side by side in one run.
 
 Needs the services: ``bash scripts/services.sh`` (the test command starts them too).
-Usage: ``.venv/bin/python bench/pipeline.py --tasks 24 --n 4``
+Usage: ``.venv/bin/python bench/pipeline.py --tasks 24 --n 4 [--gen-delays 0.2,2]``
 """
 
 from __future__ import annotations
@@ -73,46 +73,59 @@ def run_batch(workers: int, tasks: int, n: int, gen_delay: float, logs: Path, se
             body = {"prompt": PROMPT, "entry_point": "running_max", "n": n, "strategy": "tests",
                     "tests": {"format": "humaneval", "code": CHECK}}
             time.sleep(3)  # workers connect
+            # One warm-up task per worker (imports, connections, the first sandbox image lookup), not counted.
+            warm = {submit(url, body) for _ in range(workers)}
+            wait_done(url, set(warm), time.monotonic() + 300, 0.1)
             t0 = time.monotonic()
             pending: set[str] = set()
             for _ in range(tasks):
-                tid = httpx.post(f"{url}/v1/tasks", json=body, timeout=30).json()["id"]
+                tid = submit(url, body)
                 pending.add(tid)
-                while sequential and pending and time.monotonic() - t0 < 900:
-                    if httpx.get(f"{url}/v1/tasks/{tid}", timeout=30).json()["status"] in {"done", "failed"}:
-                        pending.discard(tid)
-                    time.sleep(0.02)
-            while pending and time.monotonic() - t0 < 900:
-                for tid in list(pending):
-                    if httpx.get(f"{url}/v1/tasks/{tid}", timeout=30).json()["status"] in {"done", "failed"}:
-                        pending.discard(tid)
-                time.sleep(0.5)
+                if sequential:
+                    wait_done(url, {tid}, t0 + 900, 0.02)
+            wait_done(url, pending, t0 + 900, 0.5)
             elapsed = time.monotonic() - t0
         finally:
             for w in procs:
                 w.stop()
             api.stop()
-    rows = task_timings(db)
+    rows = task_timings(db, exclude=warm)
     walls, gens, execs = [], [], []
-    for wall_ms, details in rows:
+    for wall_ms, _queue_ms, details in rows:
         tm = details.get("timings", {})
         walls.append(float(wall_ms))
         gens.append(float(tm.get("generate_ms", 0)))
         execs.append(float(tm.get("execute_ms", 0)))
     return {"workers": workers, "done": len(rows), "tasks": tasks, "elapsed_s": elapsed,
             "tasks_per_min": 60 * len(rows) / elapsed, "wall_ms": statistics.mean(walls),
-            "gen_ms": statistics.mean(gens), "exec_ms": statistics.mean(execs), "db": db}
+            "gen_ms": statistics.mean(gens), "exec_ms": statistics.mean(execs), "db": db, "warm": warm}
 
 
-def task_timings(db: str) -> list[tuple[float, dict]]:
-    """(wall ms from submission to finish, decision details) for every decided task."""
+def submit(url: str, body: dict) -> str:
+    return httpx.post(f"{url}/v1/tasks", json=body, timeout=30).json()["id"]
+
+
+def wait_done(url: str, ids: set[str], deadline: float, poll_s: float) -> None:
+    """Poll until every task in ``ids`` ended (removing them from the set) or the deadline passes."""
+    while ids and time.monotonic() < deadline:
+        for tid in list(ids):
+            if httpx.get(f"{url}/v1/tasks/{tid}", timeout=30).json()["status"] in {"done", "failed"}:
+                ids.discard(tid)
+        if ids:
+            time.sleep(poll_s)
+
+
+def task_timings(db: str, exclude: set[str] = frozenset()) -> list[tuple[float, float, dict]]:
+    """(wall ms from submission to finish, queue ms from submission to a worker's claim, decision details)."""
     engine = create_engine(db)
     with engine.connect() as c:
         rows = c.execute(text(
-            "select extract(epoch from (t.finished_at - t.created_at)) * 1000, d.details "
-            "from task t join decision d on d.task_id = t.id")).all()
+            "select extract(epoch from (t.finished_at - t.created_at)) * 1000, "
+            "extract(epoch from (t.started_at - t.created_at)) * 1000, d.details "
+            "from task t join decision d on d.task_id = t.id where not (t.id = any(:skip))"),
+            {"skip": sorted(exclude)}).all()
     engine.dispose()
-    return [(float(r[0]), r[1]) for r in rows]
+    return [(float(r[0]), float(r[1]), r[2]) for r in rows]
 
 
 def drop_database(url: str) -> None:
@@ -123,40 +136,59 @@ def drop_database(url: str) -> None:
     admin.dispose()
 
 
-def overhead_share(db: str) -> tuple[float, float]:
-    """Mean and p95 share of each task's wall time (submission to finish) outside generation and execution.
+def overhead(db: str, exclude: set[str] = frozenset()) -> dict[str, float]:
+    """Share of each task's wall time (submission to finish) outside generation and execution, and where it goes.
 
-    Measured on the sequential run, so a task never waits behind another: what is left is
-    the API, the queue hand-off, the database writes and the ranking.
+    Measured on a sequential run, so a task never waits behind another: what is left is the API
+    and queue hand-off (submission to a worker's claim), the ranking, and the worker's own
+    database writes and bookkeeping (the rest).
     """
-    shares = []
-    for run_ms, details in task_timings(db):
+    shares, rest, queue, rank, walls, outs = [], [], [], [], [], []
+    for wall_ms, queue_ms, details in task_timings(db, exclude):
         tm = details.get("timings", {})
         inside = float(tm.get("generate_ms", 0)) + float(tm.get("execute_ms", 0))
-        shares.append(max(0.0, float(run_ms) - inside) / float(run_ms))
-    return statistics.mean(shares), p(shares, 0.95)
+        outside = max(0.0, wall_ms - inside)
+        shares.append(outside / wall_ms)
+        walls.append(wall_ms)
+        outs.append(outside)
+        queue.append(queue_ms)
+        rank.append(float(tm.get("rank_ms", 0)))
+        rest.append(max(0.0, outside - queue_ms - rank[-1]))
+    return {"mean_share": statistics.mean(shares), "p95_share": p(shares, 0.95), "wall_ms": statistics.mean(walls),
+            "outside_ms": statistics.mean(outs), "queue_ms": statistics.median(queue),
+            "rank_ms": statistics.median(rank), "worker_ms": statistics.median(rest)}
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--tasks", type=int, default=24)
     ap.add_argument("--n", type=int, default=4)
-    ap.add_argument("--gen-delay", type=float, default=0.2, help="scripted LLM latency per candidate, seconds")
+    ap.add_argument("--gen-delays", default="0.2,2",
+                    help="scripted LLM latencies per candidate to measure overhead at, seconds, comma-separated; "
+                         "the first one is also used for throughput")
     args = ap.parse_args()
+    delays = [float(d) for d in args.gen_delays.split(",")]
     logs = Path(tempfile.mkdtemp(prefix="bestofn-bench-"))
-    seq = run_batch(1, max(4, args.tasks // 2), args.n, args.gen_delay, logs, sequential=True)
-    mean_share, p95_share = overhead_share(seq["db"])
-    drop_database(seq["db"])
+    over = []
+    for delay in delays:
+        seq = run_batch(1, max(4, args.tasks // 2), args.n, delay, logs, sequential=True)
+        over.append((delay, seq, overhead(seq["db"], seq["warm"])))
+        drop_database(seq["db"])
     results = []
     for workers in (1, 2):
-        r = run_batch(workers, args.tasks, args.n, args.gen_delay, logs)
+        r = run_batch(workers, args.tasks, args.n, delays[0], logs)
         drop_database(r["db"])
         results.append(r)
-    print(f"\npipeline bench: n={args.n} candidates/task, scripted LLM {args.gen_delay}s per candidate, "
-          "per_task sandbox, strategy=tests")
-    print(f"overhead outside generation+execution, {seq['done']} tasks one at a time: "
-          f"mean {100 * mean_share:.1f}% / p95 {100 * p95_share:.1f}% of wall time "
-          f"(wall {seq['wall_ms']:.0f} ms = gen {seq['gen_ms']:.0f} + exec {seq['exec_ms']:.0f} + rest)")
+    print(f"\npipeline bench: n={args.n} candidates/task, per_task sandbox, strategy=tests; "
+          f"overhead = share of wall time (submission to finish) outside generation and execution, "
+          f"{over[0][1]['done']} tasks one at a time per LLM latency")
+    print(f"{'LLM s/cand':>10} {'wall ms':>8} {'gen ms':>7} {'exec ms':>8} {'outside ms':>10} {'mean %':>7} "
+          f"{'p95 %':>6} | {'queue ms':>8} {'rank ms':>7} {'worker ms':>9} (medians)")
+    for delay, seq, o in over:
+        print(f"{delay:>10.1f} {o['wall_ms']:>8.0f} {seq['gen_ms']:>7.0f} {seq['exec_ms']:>8.0f} {o['outside_ms']:>10.0f} "
+              f"{100 * o['mean_share']:>7.1f} {100 * o['p95_share']:>6.1f} | {o['queue_ms']:>8.1f} {o['rank_ms']:>7.1f} "
+              f"{o['worker_ms']:>9.1f}")
+    print(f"\nthroughput, {args.tasks} tasks submitted at once, LLM {delays[0]} s/candidate")
     print(f"{'workers':>7} {'tasks':>6} {'done':>5} {'tasks/min':>10}")
     for r in results:
         print(f"{r['workers']:>7} {r['tasks']:>6} {r['done']:>5} {r['tasks_per_min']:>10.1f}")

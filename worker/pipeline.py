@@ -130,6 +130,14 @@ def _cancelled(store: TaskStore, task_id: str) -> bool:
     return False
 
 
+def _enter(store: TaskStore, task_id: str, status: str) -> bool:
+    """Start the next phase; False (and the task marked cancelled) when a cancel is pending.
+
+    One round trip in the common case: the status write itself checks the cancel flag.
+    """
+    return store.advance(task_id, status) or not _cancelled(store, task_id)
+
+
 def _run_claimed(task: Task, store: TaskStore, s: Settings, client: openai.OpenAI | None, started: float) -> RunOutcome:
     problem = Problem.model_validate(task.problem)
     tid = task.id
@@ -144,25 +152,23 @@ def _run_claimed(task: Task, store: TaskStore, s: Settings, client: openai.OpenA
     tlog.info("task started", extra={"waves": [len(w) for w in waves], "model": task.model, "strategy": task.strategy})
 
     for w, wave in enumerate(waves):
-        if _cancelled(store, tid):
-            return RunOutcome(tid, "cancelled", "cancelled by request")
         if w and budget.out_of_time():
             tlog.warning("task timeout: no further wave", extra={"wave": w})
             break
         missing = [i for i in wave if i not in done_cands]
+        if not _enter(store, tid, "generating" if missing else "executing"):
+            return RunOutcome(tid, "cancelled", "cancelled by request")
         if missing:
-            store.set_status(tid, "generating")
             t0 = time.perf_counter()
             new = generate_candidates(client, problem, missing, model=task.model, settings=s,
                                       on_candidate=_saver(store, tid), **budget.sampling(w, len(waves)))
             timings["generate_ms"] += (time.perf_counter() - t0) * 1000
             tlog.info("wave generated", extra={"wave": w, "candidates": missing})
             done_cands.update({c.index: c for c in new})
-        if _cancelled(store, tid):
-            return RunOutcome(tid, "cancelled", "cancelled by request")
         to_run = [done_cands[i] for i in wave if i not in results and done_cands[i].usable]
         if to_run and problem.tests is not None:
-            store.set_status(tid, "executing")
+            if not _enter(store, tid, "executing"):
+                return RunOutcome(tid, "cancelled", "cancelled by request")
             t0 = time.perf_counter()
             results.update(execute_candidates(problem, to_run, task_id=tid,
                                               on_result=lambda i, r: store.save_execution(tid, i, r)))
@@ -173,16 +179,17 @@ def _run_claimed(task: Task, store: TaskStore, s: Settings, client: openai.OpenA
             break
 
     cands = [done_cands[i] for i in sorted(done_cands)]
-    if _cancelled(store, tid):
-        return RunOutcome(tid, "cancelled", "cancelled by request")
     if not any(c.usable for c in cands):
+        if _cancelled(store, tid):
+            return RunOutcome(tid, "cancelled", "cancelled by request")
         reasons = sorted({(c.error or "no code").split(":")[0] for c in cands})
         reason = f"no candidate produced code ({', '.join(reasons)}); see each candidate's error"
         store.set_status(tid, "failed", reason=reason, latency_ms=_elapsed_ms(task, started))
         tlog.warning("task failed", extra={"reason": reason})
         return RunOutcome(tid, "failed", reason)
 
-    store.set_status(tid, "ranking")
+    if not _enter(store, tid, "ranking"):
+        return RunOutcome(tid, "cancelled", "cancelled by request")
     t0 = time.perf_counter()
     decision = decide(problem, cands, results, client=client, settings=s)
     timings["rank_ms"] = (time.perf_counter() - t0) * 1000

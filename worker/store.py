@@ -51,6 +51,20 @@ class TaskStore:
             )
             s.commit()
 
+    def advance(self, task_id: str, status: str) -> bool:
+        """Move a running task to its next phase in one round trip; False if it ended or a cancel is pending.
+
+        The pipeline calls this between phases instead of a cancel check plus a status write.
+        """
+        with self.session() as s:
+            res = s.exec(  # type: ignore[call-overload]
+                update(Task)
+                .where(Task.id == task_id, Task.status.not_in(TERMINAL_STATUSES), Task.cancel_requested.is_(False))
+                .values(status=status, updated_at=utcnow())
+            )
+            s.commit()
+            return res.rowcount == 1
+
     def claim(self, task_id: str, owner: str, lease_s: float) -> bool:
         """Take the task's lease if it is free or expired; False if another worker holds it."""
         now = utcnow()
@@ -123,14 +137,13 @@ class TaskStore:
     def save_candidate(self, task_id: str, cand: Candidate) -> bool:
         """Insert once; a duplicate (redelivery) is ignored. True if this call stored it."""
         row = CandidateRow(task_id=task_id, **_text_safe(cand.model_dump(), "code", "raw", "error"))
-        with self.session() as s:
+        with self.session() as s:  # one transaction: the row and the task's totals land together or not at all
             s.add(row)
             try:
-                s.commit()
+                s.flush()
             except IntegrityError:
                 s.rollback()
                 return False
-        with self.session() as s:
             s.exec(  # type: ignore[call-overload]
                 update(Task)
                 .where(Task.id == task_id)

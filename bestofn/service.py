@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 from bestofn.budget.admission import budget_admission
 from bestofn.budget.routing import plan_task
 from bestofn.errors import ProblemRejected  # re-exported: the API and CLI catch it from here
+from bestofn.llm import cost_usd
 from bestofn.models import Task
 from bestofn.schemas import Candidate, Decision, ExecutionResult, Problem
 from bestofn.settings import Settings, get_settings
@@ -87,6 +88,15 @@ class WinnerView(BaseModel):
     scores: dict[str, Any] = Field(default_factory=dict)
 
 
+class Usage(BaseModel):
+    """Tokens and estimated USD of one kind of LLM call (priced by ``settings.price_table``)."""
+
+    calls: int = 0
+    tokens_in: int = 0
+    tokens_out: int = 0
+    cost_usd: float = 0.0
+
+
 class Progress(BaseModel):
     n: int
     generated: int
@@ -109,12 +119,28 @@ class TaskView(BaseModel):
     tokens_in: int
     tokens_out: int
     cost_usd: float
+    usage: dict[str, Usage] = Field(default_factory=dict,
+                                    description="generation (the candidates) and ranking (inputs, CodeT tests, judge); "
+                                                "tokens_in/tokens_out/cost_usd above are their sums")
     latency_ms: float | None
     winner: WinnerView | None
     ranking: list[dict[str, Any]]
     decision: dict[str, Any] | None
     candidates: list[CandidateView] | None = None
     links: dict[str, str] = Field(default_factory=dict)
+
+
+def ranking_calls_usage(calls: list[dict[str, Any]], settings: Settings | None = None) -> Usage:
+    """Sum the ranking's LLM calls recorded on the decision (the task row counts only the candidates)."""
+    s = settings or get_settings()
+    usage = Usage(calls=len(calls))
+    for call in calls:
+        t_in, t_out = int(call.get("tokens_in") or 0), int(call.get("tokens_out") or 0)
+        usage.tokens_in += t_in
+        usage.tokens_out += t_out
+        usage.cost_usd += cost_usd(str(call.get("model", "")), t_in, t_out, s)
+    usage.cost_usd = round(usage.cost_usd, 8)
+    return usage
 
 
 def task_view(task: Task, store: TaskStore, *, with_candidates: bool = True) -> TaskView:
@@ -124,6 +150,9 @@ def task_view(task: Task, store: TaskStore, *, with_candidates: bool = True) -> 
     decision: Decision | None = store.decision(task.id)
     winner = None
     ranking: list[dict[str, Any]] = []
+    generation = Usage(calls=sum(1 for c in cands if c.tokens_in or c.tokens_out), tokens_in=task.tokens_in,
+                       tokens_out=task.tokens_out, cost_usd=task.cost_usd)
+    ranking_usage = ranking_calls_usage(decision.details.get("llm_calls", []) if decision else [])
     if decision is not None:
         ranking = [r.model_dump() for r in decision.ranking]
         by_index = {c.index: c for c in cands}
@@ -136,7 +165,10 @@ def task_view(task: Task, store: TaskStore, *, with_candidates: bool = True) -> 
         created_at=task.created_at, finished_at=task.finished_at,
         progress=Progress(n=task.n, generated=len(cands), executed=len(execs)),
         no_passing_candidate=task.no_passing_candidate, early_stopped=task.early_stopped,
-        tokens_in=task.tokens_in, tokens_out=task.tokens_out, cost_usd=round(task.cost_usd, 8),
+        tokens_in=generation.tokens_in + ranking_usage.tokens_in,
+        tokens_out=generation.tokens_out + ranking_usage.tokens_out,
+        cost_usd=round(generation.cost_usd + ranking_usage.cost_usd, 8),
+        usage={"generation": generation, "ranking": ranking_usage},
         latency_ms=task.latency_ms, winner=winner, ranking=ranking,
         decision=decision.model_dump(exclude={"ranking"}) if decision else None,
         candidates=[

@@ -166,3 +166,18 @@ def test_service_limits_name_the_field(store: TaskStore, overrides: dict, field:
     with pytest.raises(ProblemRejected) as info:
         create_task(P.problem(**overrides), store=store)
     assert info.value.field == field
+
+
+def test_the_task_view_counts_the_rankings_llm_calls_too(store: TaskStore, fake_llm: FakeLLM) -> None:
+    """Tokens the judge spent show up in the task's totals, split from the candidates' own."""
+    fake_llm.add("strict code reviewer", '{"choice": "A", "reason": "it keeps the running maximum"}')
+    fake_llm.add("running_max", P.FAST_OK, P.WRONG, P.SLOW_OK)
+    outcome, view = _run(store, fake_llm, n=3, tests=None, strategy="judge")
+    assert outcome.status == "done" and view.decision["method"] == "judge"
+    gen, rank = view.usage["generation"], view.usage["ranking"]
+    assert gen.calls == 3 and rank.calls >= 1 and rank.tokens_in > 0 and rank.tokens_out > 0
+    assert gen.tokens_out == sum(c.tokens_out for c in view.candidates)
+    served = fake_llm.usage_served
+    assert served["requests"] == gen.calls + rank.calls
+    assert (view.tokens_in, view.tokens_out) == (served["prompt_tokens"], served["completion_tokens"])
+    assert view.cost_usd == pytest.approx(gen.cost_usd + rank.cost_usd)

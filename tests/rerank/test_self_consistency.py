@@ -55,3 +55,13 @@ def test_prompt_examples_filter_before_size_and_limit_the_voters() -> None:
 def test_no_inputs_means_no_decision() -> None:
     sc = choose([], [])
     assert sc.winner is None and sc.agreement_rate is None and "no probe inputs" in sc.reason
+
+
+def test_examples_compare_integers_exactly_at_any_size() -> None:
+    """A candidate printing a huge int must not crash the comparison, and 1000001 is not 1000000."""
+    huge = str(10**400)
+    assert matches_expected("ok:" + huge, huge)
+    assert not matches_expected("ok:" + huge, "1.5")
+    assert not matches_expected("ok:1000001", "1000000")
+    assert matches_expected("ok:0.30000000000000004", "0.3")
+    assert matches_expected("ok:[1, 2.0000000001]", "[1, 2.0]")

@@ -72,3 +72,21 @@ def migrate(url: str | None = None, revision: str = "head") -> None:
     from alembic import command
 
     command.upgrade(alembic_config(url), revision)
+
+
+def missing_tables(url: str | None = None) -> list[str]:
+    """Tables the models need that the database lacks after migrating.
+
+    A database file left by an older development build can claim the head revision without
+    holding its tables; callers turn this into one clear error instead of a failing query.
+    """
+    from sqlalchemy import inspect
+    from sqlmodel import SQLModel
+
+    import bestofn.models  # noqa: F401  (registers the tables)
+    import bestofn.budget.models  # noqa: F401
+    import bestofn.evals.models  # noqa: F401
+    import bestofn.security.models  # noqa: F401
+
+    have = set(inspect(get_engine(url)).get_table_names())
+    return sorted(set(SQLModel.metadata.tables) - have)

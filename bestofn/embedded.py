@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import openai
 from rich.console import Console
 
-from bestofn.db import migrate
+from bestofn.db import migrate, missing_tables
 from bestofn.llm import make_client
 from bestofn.settings import get_settings
 
@@ -37,6 +37,11 @@ def embedded_runtime(console: Console) -> Iterator[Runtime]:
         console.print(f"database: none configured (BESTOFN_DATABASE_URL) -> embedded SQLite at {s.data_dir / 'bestofn.sqlite3'}")
     console.print("queue: running the task in this process" + ("" if s.redis_url else " (no BESTOFN_REDIS_URL: Celery eager mode)"))
     migrate()
+    if missing := missing_tables():
+        where = s.database_url.split("@")[-1] if s.database_url else str(s.data_dir / "bestofn.sqlite3")
+        raise RuntimeError(f"the database at {where} claims the current schema but lacks the table(s) "
+                           f"{', '.join(missing)} (left by an older build?); move it aside or point "
+                           "BESTOFN_DATA_DIR / BESTOFN_DATABASE_URL elsewhere")
 
     import sandbox
 

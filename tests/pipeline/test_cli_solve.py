@@ -65,3 +65,25 @@ def test_solve_bad_input_is_one_clear_line(tmp_path: Path, content: str | None, 
     assert out.returncode != 0
     assert needle in out.stderr, out.stderr
     assert "Traceback" not in out.stderr + out.stdout
+
+
+def test_a_stale_embedded_database_is_one_clear_error_and_is_left_alone(fake_llm: FakeLLM, tmp_path: Path) -> None:
+    """A database file from an older build (head revision, a table missing) must not end in a traceback."""
+    import sqlite3
+
+    from bestofn.db import migrate
+
+    db = tmp_path / "data" / "bestofn.sqlite3"
+    db.parent.mkdir()
+    migrate(f"sqlite:///{db}")
+    with sqlite3.connect(db) as conn:
+        conn.execute("DROP TABLE task_budget")
+        conn.execute("INSERT INTO eval_run (id, name, status, dataset, config, created_at, updated_at) "
+                     "VALUES ('r1', 'kept', 'done', 'humaneval', '{}', '2026-01-01', '2026-01-01')")
+    problem = tmp_path / "problem.json"
+    problem.write_text(json.dumps(P.problem(n=2).model_dump(mode="json", exclude_none=True)))
+    out = _solve([str(problem)], {"OPENAI_BASE_URL": fake_llm.base_url}, tmp_path)
+    assert out.returncode == 2
+    assert "lacks the table(s) task_budget" in out.stderr and "Traceback" not in out.stderr + out.stdout
+    with sqlite3.connect(db) as conn:  # nothing stored was lost
+        assert conn.execute("SELECT name FROM eval_run").fetchall() == [("kept",)]

@@ -81,12 +81,8 @@ def missing_tables(url: str | None = None) -> list[str]:
     holding its tables; callers turn this into one clear error instead of a failing query.
     """
     from sqlalchemy import inspect
-    from sqlmodel import SQLModel
 
-    import bestofn.models  # noqa: F401  (registers the tables)
-    import bestofn.budget.models  # noqa: F401
-    import bestofn.evals.models  # noqa: F401
-    import bestofn.security.models  # noqa: F401
+    from bestofn.tables import metadata
 
     have = set(inspect(get_engine(url)).get_table_names())
-    return sorted(set(SQLModel.metadata.tables) - have)
+    return sorted(set(metadata.tables) - have)

@@ -135,7 +135,7 @@ def _enter(store: TaskStore, task_id: str, status: str) -> bool:
 
     One round trip in the common case: the status write itself checks the cancel flag.
     """
-    return store.advance(task_id, status) or not _cancelled(store, task_id)
+    return store.set_status(task_id, status, unless_cancelled=True) or not _cancelled(store, task_id)
 
 
 def _run_claimed(task: Task, store: TaskStore, s: Settings, client: openai.OpenAI | None, started: float) -> RunOutcome:

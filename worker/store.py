@@ -39,29 +39,21 @@ class TaskStore:
             s.refresh(task)
             return task
 
-    def set_status(self, task_id: str, status: str, **fields: object) -> None:
-        """Move a task on, unless it already ended (a cancel wins over late work)."""
+    def set_status(self, task_id: str, status: str, *, unless_cancelled: bool = False, **fields: object) -> bool:
+        """Move a task on, unless it already ended (a cancel wins over late work); True if it moved.
+
+        ``unless_cancelled`` also leaves a task with a pending cancel alone, so the pipeline's
+        phase change and its cancel check are one round trip.
+        """
         values = {"status": status, "updated_at": utcnow(), **fields}
         if status in TERMINAL_STATUSES:
             values.setdefault("finished_at", utcnow())
             values.update(lease_owner=None, lease_expires_at=None)
+        live = [Task.id == task_id, Task.status.not_in(TERMINAL_STATUSES)]
+        if unless_cancelled:
+            live.append(Task.cancel_requested.is_(False))
         with self.session() as s:
-            s.exec(  # type: ignore[call-overload]
-                update(Task).where(Task.id == task_id, Task.status.not_in(TERMINAL_STATUSES)).values(**values)
-            )
-            s.commit()
-
-    def advance(self, task_id: str, status: str) -> bool:
-        """Move a running task to its next phase in one round trip; False if it ended or a cancel is pending.
-
-        The pipeline calls this between phases instead of a cancel check plus a status write.
-        """
-        with self.session() as s:
-            res = s.exec(  # type: ignore[call-overload]
-                update(Task)
-                .where(Task.id == task_id, Task.status.not_in(TERMINAL_STATUSES), Task.cancel_requested.is_(False))
-                .values(status=status, updated_at=utcnow())
-            )
+            res = s.exec(update(Task).where(*live).values(**values))  # type: ignore[call-overload]
             s.commit()
             return res.rowcount == 1
 

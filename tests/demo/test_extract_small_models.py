@@ -5,34 +5,28 @@ Before these cases were handled, 6/164 greedy HumanEval replies passed; after, 9
 
 from __future__ import annotations
 
+import pytest
+
 from bestofn.extract import complete_program, extract_code, longest_parsing_prefix, split_fences
 
 
-def test_code_before_a_closing_fence_that_was_never_opened() -> None:
-    reply = (
-        "def add(a, b):\n    return a + b\n```\n\n"
-        "This function uses the `+` operator to add the two numbers."
-    )
-    assert extract_code(reply, "add") == "def add(a, b):\n    return a + b\n"
+ADD = "def add(a, b):\n    return a + b\n"
 
 
-def test_stray_fence_before_the_real_block() -> None:
-    reply = "```\n```python\ndef add(a, b):\n    return a + b\n```\n\nThis function adds `a` and `b`."
-    assert extract_code(reply, "add") == "def add(a, b):\n    return a + b\n"
-
-
-def test_closing_fence_glued_to_the_last_code_line() -> None:
-    assert extract_code("```python\ndef f(x):\n    return x```\nDone.", "f") == "def f(x):\n    return x\n"
-
-
-def test_fenced_block_still_wins_over_loose_text() -> None:
-    reply = "Here you go:\n```python\ndef add(a, b):\n    return a + b\n```\nUse add(1, 2)."
-    assert extract_code(reply, "add") == "def add(a, b):\n    return a + b\n"
-
-
-def test_block_defining_the_entry_point_beats_a_longer_helper() -> None:
-    reply = "```python\ndef helper(x):\n    y = x * 2\n    return y + 1\n```\n```python\ndef f(x):\n    return x\n```"
-    assert extract_code(reply, "f") == "def f(x):\n    return x\n"
+@pytest.mark.parametrize(("reply", "entry_point", "expected"), [
+    pytest.param("def add(a, b):\n    return a + b\n```\n\nThis function uses the `+` operator to add the two numbers.",
+                 "add", ADD, id="closing fence never opened"),
+    pytest.param("```\n```python\ndef add(a, b):\n    return a + b\n```\n\nThis function adds `a` and `b`.",
+                 "add", ADD, id="stray fence before the real block"),
+    pytest.param("```python\ndef f(x):\n    return x```\nDone.", "f", "def f(x):\n    return x\n",
+                 id="closing fence glued to the last code line"),
+    pytest.param("Here you go:\n```python\ndef add(a, b):\n    return a + b\n```\nUse add(1, 2).", "add", ADD,
+                 id="fenced block wins over loose text"),
+    pytest.param("```python\ndef helper(x):\n    y = x * 2\n    return y + 1\n```\n```python\ndef f(x):\n    return x\n```",
+                 "f", "def f(x):\n    return x\n", id="block defining the entry point beats a longer helper"),
+])
+def test_reply_shapes_seen_from_the_demo_model(reply: str, entry_point: str, expected: str) -> None:
+    assert extract_code(reply, entry_point) == expected
 
 
 def test_reply_cut_off_by_max_tokens_keeps_the_complete_function() -> None:

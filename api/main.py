@@ -7,6 +7,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 
+from api.docs import add_offline_docs
 from api.errors import add_error_handlers
 from api.routers import evals, metrics, stats, tasks
 from bestofn import __version__
@@ -25,12 +26,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     configure_logging(s)
     load_policy(s)  # a bad policy file stops the API at start, naming the file and the key
     app = FastAPI(title="bestofn", version=__version__, dependencies=[Depends(authenticate)],
+                  docs_url=None, redoc_url=None,  # served from local assets by add_offline_docs (no CDN)
                   description="Sandboxed best-of-N code generation: N candidates, executed in locked-down "
                               "containers, reranked by tests, self-consistency and a judge.")
     if settings is not None:
         app.dependency_overrides[get_settings] = lambda: s
     app.add_middleware(BodyLimit, max_bytes=s.max_body_bytes)
     add_error_handlers(app)
+    add_offline_docs(app)
     if s.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=s.cors_origins, allow_methods=["*"], allow_headers=["*"])
 

@@ -7,22 +7,57 @@ import sys
 import time
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import typer
-
-from bestofn.cli_common import fail
 from pydantic import ValidationError
 from rich.console import Console
 
+from bestofn.cli_common import fail
 from bestofn.schemas import Problem
 from bestofn.settings import get_settings
+
+if TYPE_CHECKING:
+    import httpx
+
+    from bestofn.service import TaskView
 
 app = typer.Typer(help="Sandboxed best-of-N code generation: generate N candidates, run each in a "
                        "locked-down container, pick the best.", no_args_is_help=True, add_completion=False)
 err = Console(stderr=True)
 out = Console()
 
+
+def package_version() -> str:
+    """The installed distribution's version, so a bug report can name the build."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("bestofn")
+    except PackageNotFoundError:
+        return "unknown (not installed: pip install -e .)"
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"bestofn {package_version()}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", callback=_print_version, is_eager=True,
+                                 help="Print the installed version and exit."),
+) -> None:
+    """Sandboxed best-of-N code generation: generate N candidates, run each in a locked-down container, pick the best."""
+
+
+def announce_ranking(problem: Problem, strategy: str | None = None) -> None:
+    """Before a run without tests, say on stderr how the winner will be chosen instead."""
+    from bestofn.cli_outcome import no_tests_notice
+
+    if notice := no_tests_notice(problem, strategy):
+        typer.echo(notice, err=True)
 
 
 def load_problem(path: Path, n: int | None, strategy: str | None, model: str | None) -> Problem:
@@ -58,9 +93,13 @@ def solve(
     model: Optional[str] = typer.Option(None, help="Model name at the endpoint."),
     as_json: bool = typer.Option(False, "--json", help="Print the task as JSON."),
 ) -> None:
-    """Run one task end to end in this process (embedded default or the configured services)."""
+    """Run one task end to end in this process (embedded default or the configured services).
+
+    Exit codes: 0 a candidate passed (or there were no tests), 3 none passed, 1 the task failed, 2 bad input.
+    """
+    from bestofn.cli_outcome import finish, render_outcome
     from bestofn.embedded import embedded_runtime
-    from bestofn.render import render_task
+    from bestofn.progress import ReportingStore, live_progress
     from bestofn.service import ProblemRejected, create_task, task_view
     from worker.pipeline import run_task
     from worker.store import TaskStore
@@ -80,14 +119,15 @@ def solve(
         except ProblemRejected as exc:
             fail(f"{problem_file}: field '{exc.field}': {exc.message}")
         log.print(f"task {task.id}: {task.n} candidates from {task.model} ...")
-        run_task(task.id, client=rt.client, store=store)
+        announce_ranking(problem, task.strategy)
+        with live_progress(task.n, executes=problem.tests is not None, console=err) as tracker:
+            run_task(task.id, client=rt.client, store=ReportingStore(tracker, store.engine))
         view = task_view(store.get(task.id), store)  # type: ignore[arg-type]
     if as_json:
         print(view.model_dump_json(indent=2))
     else:
-        render_task(view, out, note="tiny demo model (SmolLM2-135M): expect mostly wrong samples" if rt.demo_model else None)
-    if view.status != "done":
-        raise typer.Exit(1)
+        render_outcome(view, out, note="tiny demo model (SmolLM2-135M): expect mostly wrong samples" if rt.demo_model else None)
+    finish(view)
 
 
 @app.command()
@@ -119,13 +159,16 @@ def submit(
     api_key: Optional[str] = typer.Option(None, "--api-key", help="API key, if the server requires one."),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
-    """Submit a task through the REST API (optionally wait and print the ranking)."""
+    """Submit a task through the REST API (optionally wait and print the ranking).
+
+    Exit codes with --wait: as ``solve``; a wait past --timeout exits 1.
+    """
     import httpx
 
-    from bestofn.render import render_task
-    from bestofn.service import TaskView
+    from bestofn.cli_outcome import finish, render_outcome
 
     problem = load_problem(problem_file, n, None, None)
+    announce_ranking(problem)
     headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
     try:
         with httpx.Client(base_url=api_url, timeout=30, headers=headers) as http:
@@ -136,22 +179,34 @@ def submit(
             if not wait:
                 print(json.dumps(r.json()) if as_json else f"queued task {task_id}")
                 return
-            deadline = time.monotonic() + timeout
-            while True:
-                view = TaskView.model_validate(http.get(f"/v1/tasks/{task_id}").json())
-                if view.status in {"done", "failed", "cancelled"}:
-                    break
-                if time.monotonic() > deadline:
-                    fail(f"task {task_id} still {view.status} after {timeout:.0f}s", code=1)
-                time.sleep(0.5)
+            view = wait_for_task(http, task_id, problem, timeout)
     except httpx.HTTPError as exc:
         fail(f"cannot reach the API at {api_url}: {exc.__class__.__name__}")
     if as_json:
         print(view.model_dump_json(indent=2))
     else:
-        render_task(view, out)
-    if view.status != "done":
-        raise typer.Exit(1)
+        render_outcome(view, out)
+    finish(view)
+
+
+def wait_for_task(http: httpx.Client, task_id: str, problem: Problem, timeout: float) -> TaskView:
+    """Poll the task until it ends, showing its progress counts on stderr; exit 1 past the timeout."""
+    from bestofn.progress import STAGES, live_progress
+    from bestofn.service import TaskView
+
+    deadline = time.monotonic() + timeout
+    view = TaskView.model_validate(http.get(f"/v1/tasks/{task_id}").json())
+    with live_progress(view.progress.n, executes=problem.tests is not None, console=err,
+                       stage=STAGES.get(view.status, view.status)) as tracker:
+        while True:
+            tracker.counts(generated=view.progress.generated, executed=view.progress.executed,
+                           stage=STAGES.get(view.status, view.status))
+            if view.status in {"done", "failed", "cancelled"}:
+                return view
+            if time.monotonic() > deadline:
+                fail(f"task {task_id} still {view.status} after {timeout:.0f}s", code=1)
+            time.sleep(0.5)
+            view = TaskView.model_validate(http.get(f"/v1/tasks/{task_id}").json())
 
 
 @app.command()

@@ -1,8 +1,9 @@
 """``bestofn bot propose``: a tested patch for a repository whose tests fail (the CI bot).
 
 Exit codes: 0 a patch was proposed (or nothing fails); 1 no candidate fixed a
-failing test, or the tests could not run (the report is still written); 2 bad
-input (missing repo, not a git checkout, no LLM endpoint, GitHub not configured).
+failing test, or the test command could not run or start (the report is still
+written); 2 bad input (missing repo, not a git checkout, GitHub not configured,
+no OPENAI_BASE_URL and the bundled demo model not installed).
 """
 
 from __future__ import annotations
@@ -64,13 +65,15 @@ def propose(
     base: Optional[str] = typer.Option(None, "--base", help="Base branch of the pull request (default: the repo's default)."),
 ) -> None:
     """Run the tests, ask for N patches, test each in a fresh sandbox, keep the best."""
+    from bestofn.bot.endpoint import bot_endpoint
     from bestofn.bot.github import GitHubError
     from bestofn.bot.propose import ProposeOptions
     from bestofn.bot.propose import propose as run_bot
     from bestofn.bot.publish import publish
     from bestofn.bot.report import render_report
     from bestofn.bot.workspace import BadInput, checkout_root, clone
-    from bestofn.llm import make_client
+    from bestofn.localmodel import LocalModelError
+    from bestofn.progress import counting_client, live_progress
     from sandbox.build import ImageBuildError
     from sandbox.client import SandboxUnavailable
 
@@ -83,18 +86,20 @@ def propose(
             checkout_root(Path(repo))
         except BadInput as exc:
             fail(str(exc))
-    try:
-        client = make_client(settings)
-    except ValueError as exc:
-        fail(str(exc))
     with ExitStack() as stack:
+        try:
+            llm = stack.enter_context(bot_endpoint(settings, err))
+        except LocalModelError as exc:
+            fail(f"no OPENAI_BASE_URL set and the bundled demo model could not start: {exc}")
         try:
             path = clone(repo, Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bestofn-clone-"))) / "repo") \
                 if _is_url(repo) else Path(repo)
-            opts = ProposeOptions(repo=path, test_command=test_cmd, n=n, model=model, focus=list(focus or []),
+            opts = ProposeOptions(repo=path, test_command=test_cmd, n=n, model=model or llm.model, focus=list(focus or []),
                                   issue_text=issue_file.read_text(errors="replace") if issue_file else "",
                                   wheelhouse=wheelhouse, seed_base=seed)
-            result = run_bot(opts, client, settings)
+            with live_progress(n, executes=False, console=err, stage="running the tests on the checkout") as tracker:
+                result = run_bot(opts, counting_client(llm.client, tracker, after_all="testing the patches in the sandbox"),
+                                 settings)
         except BadInput as exc:
             fail(str(exc))
         except (SandboxUnavailable, ImageBuildError) as exc:
@@ -103,6 +108,8 @@ def propose(
     report_md = render_report(result)
     if report is not None:
         report.write_text(report_md)
+    if result.baseline.could_not_start:
+        fail(result.baseline.error or "", code=1)
     if result.baseline.error:
         fail(f"the test command could not run in the sandbox: {result.baseline.error}", code=1)
     if result.nothing_to_fix:

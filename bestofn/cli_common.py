@@ -1,4 +1,4 @@
-"""What every ``bestofn`` sub-command shares: the one-line error exit."""
+"""What every ``bestofn`` sub-command shares: the exit codes and the one-line error exit."""
 
 from __future__ import annotations
 
@@ -6,8 +6,14 @@ from typing import NoReturn
 
 import typer
 
+# The README's "Exit codes" table; scripts and CI branch on these.
+EXIT_OK = 0
+EXIT_FAILED = 1  # the task failed or was cancelled, a wait timed out, anything else
+EXIT_BAD_INPUT = 2  # bad input or an unusable set-up (file, field, database, sandbox, API URL)
+EXIT_NO_PASSING = 3  # the task finished but no candidate passed its tests
 
-def fail(message: str, code: int = 2) -> NoReturn:
+
+def fail(message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:
     """One clear line on stderr and a non-zero exit; never a traceback."""
     typer.echo(f"error: {message}", err=True)
     raise typer.Exit(code)

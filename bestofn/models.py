@@ -93,6 +93,7 @@ class ExecutionRow(SQLModel, table=True):
     tests_passed: int = 0
     tests_total: int = 0
     runtime_ms: float = 0.0
+    cpu_ms: float | None = None
     exit_code: int | None = None
     timed_out: bool = False
     oom_killed: bool = False

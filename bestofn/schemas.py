@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic_core import PydanticCustomError
+
+from bestofn.validation import suite_error
 
 TestFormat = Literal["pytest", "humaneval", "io"]
 ExecStatus = Literal["passed", "failed", "error", "timeout", "oom", "syntax_error"]
@@ -33,6 +36,16 @@ class TestSuite(BaseModel):
     format: TestFormat
     code: str = Field(min_length=1, description="pytest source, check() source, or JSON list of io pairs")
 
+    @field_validator("code")
+    @classmethod
+    def _collects_tests(cls, v: str, info: ValidationInfo) -> str:
+        """Refuse a suite that would collect no tests in its format (statically): it would score every
+        candidate ``error 0/0`` and hide the mistake behind a fallback ranking."""
+        fmt = info.data.get("format")  # absent when the format itself is invalid: that error is enough
+        if fmt is not None and (why := suite_error(fmt, v)):
+            raise PydanticCustomError("tests_format", why)
+        return v
+
 
 class Limits(BaseModel):
     """Per-run sandbox limits; None means the settings' default."""
@@ -43,13 +56,22 @@ class Limits(BaseModel):
     memory_mb: int | None = Field(default=None, ge=32, le=8192)
 
 
+MAX_TESTS = 100_000  # per candidate: more is a broken or hostile record, not a test suite
+MAX_DURATION_MS = 24 * 3600 * 1000.0
+
+
 class TestOutcome(BaseModel):
     """One test's result, as the in-container runner reports it."""
 
-    name: str
+    name: str = Field(max_length=1000)
     outcome: Literal["passed", "failed", "error", "skipped", "timeout"]
-    duration_ms: float = 0.0
-    message: str = ""
+    duration_ms: float = Field(default=0.0, ge=0, le=MAX_DURATION_MS, allow_inf_nan=False)
+    message: str = Field(default="", max_length=10_000)
+    trust: Literal["trusted", "in_process"] = Field(
+        default="trusted",
+        description="trusted: decided by the sandbox's grader on plain data; in_process: the test needed the "
+                    "candidate's live objects and ran in the candidate's own process, which could have forged it.",
+    )
 
 
 class ExecutionResult(BaseModel):
@@ -57,9 +79,12 @@ class ExecutionResult(BaseModel):
 
     status: ExecStatus
     all_passed: bool = False
-    tests_passed: int = 0
-    tests_total: int = 0
-    runtime_ms: float = 0.0
+    tests_passed: int = Field(default=0, ge=0, le=MAX_TESTS)
+    tests_total: int = Field(default=0, ge=0, le=MAX_TESTS)
+    runtime_ms: float = Field(default=0.0, ge=0, le=MAX_DURATION_MS, allow_inf_nan=False,
+                              description="Measured by the sandbox's trusted side, never reported by the candidate.")
+    cpu_ms: float | None = Field(default=None, ge=0, le=MAX_DURATION_MS, allow_inf_nan=False,
+                                 description="CPU time of the candidate's process, from the kernel.")
     exit_code: int | None = None
     timed_out: bool = False
     oom_killed: bool = False
@@ -69,10 +94,23 @@ class ExecutionResult(BaseModel):
     truncated: bool = False
     isolation: str = "per_candidate"
 
+    @model_validator(mode="after")
+    def _counts_agree(self) -> "ExecutionResult":
+        """A record that passes more tests than it ran is broken or forged, never stored."""
+        if self.tests_passed > self.tests_total:
+            raise ValueError(f"tests_passed ({self.tests_passed}) exceeds tests_total ({self.tests_total})")
+        return self
+
     @property
     def pass_rate(self) -> float:
         """Share of tests passed; 0 when nothing ran."""
         return self.tests_passed / self.tests_total if self.tests_total else 0.0
+
+    @property
+    def trusted_pass_rate(self) -> float:
+        """Share of tests passed on the trusted side's own judgement (in-process verdicts left out)."""
+        untrusted = sum(t.outcome == "passed" and t.trust == "in_process" for t in self.tests)
+        return (self.tests_passed - untrusted) / self.tests_total if self.tests_total else 0.0
 
 
 class Candidate(BaseModel):

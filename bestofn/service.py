@@ -18,6 +18,7 @@ from bestofn.llm import cost_usd
 from bestofn.models import Task
 from bestofn.schemas import Candidate, Decision, ExecutionResult, Problem
 from bestofn.settings import Settings, get_settings
+from bestofn.validation import suite_error
 from worker.store import TaskStore
 
 
@@ -32,21 +33,9 @@ def check_limits(problem: Problem, s: Settings) -> None:
             raise ProblemRejected("tests.code", f"at most {s.max_tests_chars} characters")
         if problem.tests.format == "humaneval" and not problem.entry_point:
             raise ProblemRejected("entry_point", "required with tests.format 'humaneval' (the function check() calls)")
-        if problem.tests.format == "io":
-            _check_io_pairs(problem.tests.code)
-
-
-def _check_io_pairs(code: str) -> None:
-    import json
-
-    try:
-        pairs = json.loads(code)
-    except json.JSONDecodeError as exc:
-        raise ProblemRejected("tests.code", f"io tests must be a JSON list of {{input, output}}: {exc.msg}") from exc
-    if not isinstance(pairs, list) or not pairs or not all(
-        isinstance(p, dict) and isinstance(p.get("input"), str) and isinstance(p.get("output"), str) for p in pairs
-    ):
-        raise ProblemRejected("tests.code", "io tests must be a non-empty JSON list of {\"input\": str, \"output\": str}")
+        # TestSuite's own rule, again: a problem built with model_copy/model_construct skipped validation
+        if why := suite_error(problem.tests.format, problem.tests.code):
+            raise ProblemRejected("tests.code", why)
 
 
 def create_task(problem: Problem, *, store: TaskStore | None = None, settings: Settings | None = None,

@@ -94,11 +94,19 @@ class Settings(BaseSettings):
     sandbox_tmpfs_mb: int = 64
     sandbox_output_limit_bytes: int = 64 * 1024
     sandbox_parallelism: int = 4
-    sandbox_user: str = "65534:65534"
+    sandbox_user: str = Field(default="65534:65534", description="uid:gid the candidate's code runs as.")
+    sandbox_grader_user: str = Field(
+        default="65533:65533", description="uid:gid the trusted grader runs as (must differ from sandbox_user)."
+    )
     docker_host: str = Field(default="", description="Docker engine URL; empty: the environment's default.")
     sandbox_probe_timeout_s: float = Field(default=2.0, gt=0, description="Per-call limit of behaviour probes.")
     sandbox_debian_mirror: str = Field(
         default="", description="Debian mirror for the offline image build; empty: this machine's apt sources."
+    )
+    run_id: str = Field(
+        default="", pattern=r"^[A-Za-z0-9_.-]*$",
+        description="Adds the label bestofn.run=<id> to every sandbox container, so a run sharing a Docker "
+                    "engine (scripts/test.sh sets one per run) counts and clears only its own; empty: no label.",
     )
 
     # --- CI bot (bestofn bot propose) ----------------------------------------------

@@ -41,29 +41,35 @@ def _grade_probe(n_inputs: int) -> Grade[list[str]]:
 
 def run_candidate(
     code: str, tests: TestSuite, entry_point: str | None = None, limits: Limits | None = None,
-    *, labels: dict[str, str] | None = None,
+    *, labels: dict[str, str] | None = None, prelude: str | None = None,
 ) -> ExecutionResult:
-    """One candidate in a fresh hardened container (per_candidate isolation)."""
+    """One candidate in a fresh hardened container (per_candidate isolation).
+
+    ``prelude`` (humaneval): the problem's prompt; its definitions run on the trusted
+    side, so helpers the tests call are the problem's, not the candidate's.
+    """
     validate_tests(tests, entry_point)
     rl = resolve(limits)
-    return run_one((0, code), lambda items: tests_payload(items, tests, entry_point, rl), _grade_tests, rl, dict(labels or {}))
+    return run_one((0, code), lambda items: tests_payload(items, tests, entry_point, rl, prelude), _grade_tests, rl,
+                   dict(labels or {}))
 
 
 def run_many(
     codes: list[str], tests: TestSuite, entry_point: str | None = None, limits: Limits | None = None,
     *, mode: Mode | None = None, labels: dict[str, str] | None = None,
-    on_result: Callable[[int, ExecutionResult], None] | None = None,
+    on_result: Callable[[int, ExecutionResult], None] | None = None, prelude: str | None = None,
 ) -> list[ExecutionResult]:
     """N candidates of one problem, in ``mode`` (default ``settings.sandbox_isolation``).
 
-    ``on_result(index, result)`` is called in the caller's thread as each result is known.
+    ``on_result(index, result)`` is called in the caller's thread as each result is known;
+    ``prelude`` as for ``run_candidate``.
     """
     validate_tests(tests, entry_point)
     rl = resolve(limits)
     items: list[Item] = list(enumerate(codes))
 
     def build(batch: list[Item]) -> dict:
-        return tests_payload(batch, tests, entry_point, rl)
+        return tests_payload(batch, tests, entry_point, rl, prelude)
 
     runner = run_per_task if (mode or get_settings().sandbox_isolation) == "per_task" else run_per_candidate
     results = runner(items, build, _grade_tests, rl, dict(labels or {}), on_result)

@@ -45,8 +45,12 @@ STRIP = (
     "var/cache/apt", "var/lib/apt/lists", "var/log", "var/cache/debconf",
 )
 USER = "65534:65534"
+# the runner's modules (stdlib only; harnesses.py imports pytest when the tests are pytest's)
+IMAGE_FILES = tuple(sorted(p.name for p in (Path(__file__).parent / "image").glob("*.py")))
 PRECOMPILE = (  # bytecode for the image's own python, valid whatever the file times
-    "import py_compile; py_compile.compile('" + RUNNER + "', doraise=True, "
+    "import py_compile\n"
+    f"for name in {list(IMAGE_FILES)!r}:\n"
+    "    py_compile.compile('/opt/bestofn/' + name, doraise=True, "
     "invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)"
 )
 APT_SOURCES = (Path("/etc/apt/sources.list"), Path("/etc/apt/sources.list.d"))
@@ -182,7 +186,8 @@ def _build_base(tag: str) -> None:
 
 
 def _tar(entries: list[tuple[str, bytes | None, int]]) -> bytes:
-    """A tar of (name, file bytes or None for a directory, mode), owned by root."""
+    """A tar of (name, file bytes or None for a directory, mode), owned by root; mode 0o777 makes
+    a symlink to the path given as the bytes."""
     out = io.BytesIO()
     with tarfile.open(fileobj=out, mode="w") as tar:
         for name, data, mode in entries:
@@ -190,6 +195,10 @@ def _tar(entries: list[tuple[str, bytes | None, int]]) -> bytes:
             info.mode = mode
             if data is None:
                 info.type = tarfile.DIRTYPE
+                tar.addfile(info)
+            elif mode == 0o777:  # a symlink to the path in ``data``
+                info.type = tarfile.SYMTYPE
+                info.linkname = data.decode()
                 tar.addfile(info)
             else:
                 info.size = len(data)
@@ -203,7 +212,8 @@ def _overlay() -> bytes:
     return _tar([
         ("work", None, 0o1777),
         ("opt/bestofn", None, 0o755),
-        (RUNNER_IN_IMAGE.lstrip("/"), RUNNER_PATH.read_bytes(), 0o644),
+        *[(f"opt/bestofn/{name}", (RUNNER_PATH.parent / name).read_bytes(), 0o644) for name in IMAGE_FILES],
+        ("usr/local/bin/python", b"/usr/bin/python3", 0o777),  # a symlink: `python` as well as `python3`
     ])
 
 

@@ -41,6 +41,11 @@ class RunLimits:
     output_limit: int
     user: str
     probe_timeout_s: float
+    grader_user: str = "65533:65533"
+
+    def uids(self) -> dict[str, list[int]]:
+        """The runner's two unprivileged identities: the candidate's and the grader's (``uid:gid`` each)."""
+        return {"candidate": parse_user(self.user), "grader": parse_user(self.grader_user)}
 
     @property
     def scratch_mb(self) -> int:
@@ -61,22 +66,48 @@ def resolve(limits: Limits | None = None) -> RunLimits:
         output_limit=s.sandbox_output_limit_bytes,
         user=s.sandbox_user,
         probe_timeout_s=min(s.sandbox_probe_timeout_s, limits.timeout_s or s.sandbox_probe_timeout_s),
+        grader_user=s.sandbox_grader_user,
     )
 
 
+def parse_user(user: str) -> list[int]:
+    """``"uid:gid"`` (or ``"uid"``) as two non-root integers; a ValueError names the setting otherwise."""
+    uid, _, gid = user.partition(":")
+    try:
+        ids = [int(uid), int(gid or uid)]
+    except ValueError:
+        raise ValueError(f"sandbox user {user!r} is not numeric uid:gid") from None
+    if min(ids) <= 0:
+        raise ValueError(f"sandbox user {user!r} must not be root")
+    return ids
+
+
 def sandbox_labels(labels: dict[str, str] | None, deadline_s: float) -> dict[str, str]:
-    """``bestofn.sandbox=1``, task/candidate from the caller, and the reaper's deadline.
+    """``bestofn.sandbox=1``, task/candidate from the caller, the reaper's deadline, and
+    ``bestofn.run`` when settings name a run (runs sharing an engine then count only their own).
 
     Caller keys may be given bare (``task``) or prefixed (``bestofn.task``).
     """
     out = {"bestofn.sandbox": "1", "bestofn.expires": str(int(time.time() + deadline_s + EXPIRY_GRACE_S))}
+    if run_id := get_settings().run_id:
+        out["bestofn.run"] = run_id
     for key, value in (labels or {}).items():
         out[key if key.startswith("bestofn.") else f"bestofn.{key}"] = str(value)
     return out
 
 
-def hardened_kwargs(rl: RunLimits, labels: dict[str, str]) -> dict[str, Any]:
-    """``containers.run``/``create`` keyword arguments of a locked-down sandbox container."""
+RUNNER_CAPS = ["SETUID", "SETGID", "KILL"]
+
+
+def hardened_kwargs(rl: RunLimits, labels: dict[str, str], *, as_runner: bool = False) -> dict[str, Any]:
+    """``containers.run``/``create`` keyword arguments of a locked-down sandbox container.
+
+    ``as_runner``: the container's PID 1 is the trusted runner, which starts as root
+    holding only CAP_SETUID/SETGID/KILL so it can put the grader and the candidate
+    under two different unprivileged uids (``rl.grader_user``, ``rl.user``); with
+    no-new-privileges neither can ever get a capability back. Otherwise the whole
+    container runs as ``rl.user`` with no capability at all.
+    """
     memory = f"{rl.memory_mb}m"
     return {
         "network_mode": "none",
@@ -87,8 +118,9 @@ def hardened_kwargs(rl: RunLimits, labels: dict[str, str]) -> dict[str, Any]:
             "/dev/shm": f"size={rl.scratch_mb}m,mode=1777",
         },
         "ipc_mode": "none",  # a private IPC namespace; /dev/shm is the tmpfs above, not a host-side mount
-        "user": rl.user,
+        "user": "0:0" if as_runner else rl.user,
         "cap_drop": ["ALL"],
+        **({"cap_add": list(RUNNER_CAPS)} if as_runner else {}),
         "security_opt": ["no-new-privileges"],
         "pids_limit": rl.pids_limit,
         "mem_limit": memory,

@@ -65,7 +65,8 @@ def run_container(
     """Run the runner once on ``payload``; wall-clock bounded by ``deadline_s``; never raises for candidate behaviour."""
     marker = "@@bestofn-" + secrets.token_hex(8)
     body = json.dumps({**payload, "marker": marker}).encode()
-    return run_raw(body, marker, COMMAND, limits, deadline_s=deadline_s, labels=labels, on_record=on_record)
+    return run_raw(body, marker, COMMAND, limits, deadline_s=deadline_s, labels=labels, on_record=on_record,
+                   as_runner=True)
 
 
 def run_raw(
@@ -77,10 +78,14 @@ def run_raw(
     deadline_s: float,
     labels: dict[str, str] | None = None,
     on_record: Callable[[Record], None] | None = None,
+    as_runner: bool = False,
 ) -> ContainerRun:
-    """Any ``command`` in a hardened container: ``body`` on its stdin, ``<marker> <json>`` lines back as records."""
+    """Any ``command`` in a hardened container: ``body`` on its stdin, ``<marker> <json>`` lines back as records.
+
+    ``as_runner``: ``command`` is the trusted runner (see ``hardened_kwargs``).
+    """
     api = get_client().api
-    kwargs = hardened_kwargs(limits, sandbox_labels(labels, deadline_s))
+    kwargs = hardened_kwargs(limits, sandbox_labels(labels, deadline_s), as_runner=as_runner)
     host = api.create_host_config(**{k: kwargs.pop(k) for k in list(kwargs) if k in RUN_HOST_CONFIG_KWARGS})
     run = ContainerRun()
     try:

@@ -8,13 +8,17 @@ dicts, so re-grading never re-runs code and it is unit-tested on strings.
 from __future__ import annotations
 
 import json
+import math
 import struct
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
-from bestofn.schemas import ExecStatus, ExecutionResult, TestOutcome
+from pydantic import ValidationError
+
+from bestofn.schemas import MAX_TESTS, ExecStatus, ExecutionResult, TestOutcome
 
 MAX_LINE_BYTES = 64 * 1024 * 1024
+STREAM_LIMIT = 1 << 20  # characters of stdout/stderr kept per candidate, whatever a record says
 STDOUT, STDERR = 1, 2
 SIGKILL = 9
 
@@ -102,10 +106,9 @@ def fold_events(events: list[dict[str, Any]]) -> Tally:
         elif kind == "start":
             tally.running = str(ev.get("name", ""))
         elif kind == "test":
-            try:
-                tally.tests.append(TestOutcome.model_validate({k: v for k, v in ev.items() if k != "ev"}))
-            except ValueError:
-                continue
+            # an invalid test event (a NaN or negative duration, a huge name) is not skipped but
+            # raised: the whole record is then unusable, so the candidate cannot drop its failures
+            tally.tests.append(TestOutcome.model_validate({k: v for k, v in ev.items() if k != "ev"}))
             if tally.running == tally.tests[-1].name:
                 tally.running = None
         elif kind == "error":
@@ -138,19 +141,61 @@ def _is_oom(record: dict[str, Any], tally: Tally, container_oom: bool) -> tuple[
     return killed or memory_error, killed
 
 
+RECORD_KEYS_NUMERIC = ("wall_ms", "cpu_ms", "max_rss_kb")
+
+
 def record_to_result(record: dict[str, Any], *, isolation: str, container_oom: bool = False) -> ExecutionResult:
-    """Grade one runner record: statuses, counts and streams as the API reports them."""
-    isolation = str(isolation)
+    """Grade one runner record; a record that is not sane (hostile numbers, counts past what ran,
+    non-finite durations) makes THIS candidate an ``error`` with a short reason, never the task fail."""
+    try:
+        return _grade_record(record, isolation=str(isolation), container_oom=container_oom)
+    except (ValidationError, ValueError, TypeError, OverflowError, AttributeError) as exc:
+        return ExecutionResult(status="error", stderr=f"the sandbox record was not usable: {_short(exc)}",
+                               isolation=str(isolation)[:16])
+
+
+def _short(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        first = exc.errors()[0] if exc.errors() else {}
+        where = ".".join(str(p) for p in first.get("loc", ()))
+        return f"{where}: {first.get('msg', 'invalid')}"[:300]
+    return f"{type(exc).__name__}: {exc}"[:300]
+
+
+def _finite(value: Any, name: str) -> float | None:
+    if value is None:
+        return None
+    number = float(value)
+    if not math.isfinite(number) or number < 0:
+        raise ValueError(f"{name} is {value!r}: not a finite, non-negative number")
+    return number
+
+
+def _grade_record(record: dict[str, Any], *, isolation: str, container_oom: bool) -> ExecutionResult:
+    if not isinstance(record, dict):
+        raise TypeError("the record is not an object")
+    for key in RECORD_KEYS_NUMERIC:
+        _finite(record.get(key), key)
+    events = record.get("events") or []
+    if not isinstance(events, list) or not all(isinstance(e, dict) for e in events):
+        raise TypeError("events is not a list of objects")
     if record.get("compile_error"):
         return ExecutionResult(status="syntax_error", stderr=str(record["compile_error"]), isolation=isolation)
-    tally = fold_events(record.get("events") or [])
+    tally = fold_events(events)
     tests = list(tally.tests)
     if tally.running is not None:
         why = "timeout" if record.get("timed_out") else "error"
         detail = "timed out" if why == "timeout" else f"process ended during the test (exit code {record.get('exit_code')})"
         tests.append(TestOutcome(name=tally.running, outcome=why, message=detail))
     overflow = {str(k): int(v) for k, v in (record.get("overflow") or {}).items()}  # counted, not detailed
-    total = max(tally.collected or 0, len(tests) + sum(overflow.values()))
+    if any(v < 0 for v in overflow.values()):
+        raise ValueError("negative overflow count")
+    ran = len(tests) + sum(overflow.values())
+    if tally.collected is not None and not 0 <= tally.collected <= MAX_TESTS:
+        raise ValueError(f"collected {tally.collected} tests: more than {MAX_TESTS}")
+    if tally.collected is not None and ran > tally.collected:
+        raise ValueError(f"{ran} test results for {tally.collected} tests collected")
+    total = max(tally.collected or 0, ran)
     passed = sum(t.outcome == "passed" for t in tests) + overflow.get("passed", 0)
     oom, oom_killed = _is_oom(record, tally, container_oom)
     status = _status(record, tally, oom, passed, total)
@@ -158,19 +203,21 @@ def record_to_result(record: dict[str, Any], *, isolation: str, container_oom: b
     problems = [m for _, m in tally.errors] + ([str(record["runner_error"])] if record.get("runner_error") else [])
     if problems:
         stderr = "\n".join(problems) + ("\n" + stderr if stderr else "")
-    runtime = float(record.get("wall_ms", 0.0)) if record.get("timed_out") else sum(t.duration_ms for t in tests)
+    # measured by the trusted side: the grader's per-test clock, the supervisor's wall clock on timeout
+    runtime = float(record.get("wall_ms") or 0.0) if record.get("timed_out") else sum(t.duration_ms for t in tests)
     return ExecutionResult(
         status=status,
         all_passed=status == "passed",
         tests_passed=passed,
         tests_total=total,
         runtime_ms=round(runtime, 3),
+        cpu_ms=None if record.get("cpu_ms") is None else round(float(record["cpu_ms"]), 3),
         exit_code=record.get("exit_code"),
         timed_out=bool(record.get("timed_out")),
         oom_killed=oom_killed,
         tests=tests,
-        stdout=str(record.get("stdout", "")),
-        stderr=stderr,
+        stdout=str(record.get("stdout", ""))[:STREAM_LIMIT],
+        stderr=stderr[:STREAM_LIMIT],
         truncated=bool(record.get("truncated")),
         isolation=isolation,
     )

@@ -33,13 +33,22 @@ def validate_tests(tests: TestSuite, entry_point: str | None) -> None:
             raise ValueError('tests.code: io tests must be a JSON list of {"input": str, "output": str}')
 
 
-def tests_payload(items: list[Item], tests: TestSuite, entry_point: str | None, rl: RunLimits) -> dict[str, Any]:
-    """Run ``tests`` against each candidate."""
+def tests_payload(
+    items: list[Item], tests: TestSuite, entry_point: str | None, rl: RunLimits, prelude: str | None = None,
+) -> dict[str, Any]:
+    """Run ``tests`` against each candidate.
+
+    ``prelude`` (humaneval): the problem's own prompt, run on the trusted side
+    before the test code, so helpers the tests call (HumanEval's ``poly``) are the
+    problem's, not a candidate's redefinition.
+    """
     return {
         "kind": "tests",
         "format": tests.format,
         "tests": tests.code,
         "entry_point": entry_point,
+        "prelude": prelude,
+        "uids": rl.uids(),
         "candidates": [{"index": i, "code": code} for i, code in items],
         "timeout_s": rl.timeout_s,
         "output_limit": rl.output_limit,
@@ -54,6 +63,7 @@ def probe_payload(items: list[Item], inputs: list[str], entry_point: str | None,
     return {
         "kind": "probe",
         "io": io,
+        "uids": rl.uids(),
         "entry_point": entry_point,
         "inputs": list(inputs),
         "candidates": [{"index": i, "code": code} for i, code in items],

@@ -2,15 +2,82 @@
 # The test command: install and start what the tests need, then run pytest.
 # Real PostgreSQL, Redis and Docker (dockerd --bridge=none), the offline-built sandbox image,
 # a venv; then pytest over tests/. Extra arguments go to pytest.
+#
+# A run owns what it creates, so two runs can share one Docker engine, PostgreSQL and Redis:
+# a run id (BESTOFN_RUN_ID, random unless set) labels its sandbox containers (bestofn.run=<id>)
+# and names its database and Celery queue; on exit the run's database, queue and data dir go,
+# and containers of this run that are still there fail it (and are removed).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/services.sh
 bash scripts/venv.sh dev,demo
 
-export BESTOFN_DATABASE_URL=${BESTOFN_DATABASE_URL:-postgresql+psycopg://bestofn:bestofn@127.0.0.1:5432/bestofn_test}
+PG_USER=${PG_USER:-bestofn}
+PG_PASSWORD=${PG_PASSWORD:-bestofn}
+PG_PORT=${PG_PORT:-5432}
+export BESTOFN_RUN_ID=${BESTOFN_RUN_ID:-t$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')}
+if ! [[ $BESTOFN_RUN_ID =~ ^[a-z0-9_]{1,30}$ ]]; then
+  echo "BESTOFN_RUN_ID must be 1 to 30 of [a-z0-9_] (it names a database): '$BESTOFN_RUN_ID'" >&2
+  exit 2
+fi
+echo "[test] run $BESTOFN_RUN_ID"
+
+psql_admin() { su postgres -c "cd / && psql -p $PG_PORT -v ON_ERROR_STOP=1 -qtAc \"$1\""; }
+
+# This run's sandbox containers still on the engine: listed, removed, and the run fails.
+containers_left() {
+  command -v docker >/dev/null || return 1
+  local filters=(--filter label=bestofn.sandbox=1 --filter "label=bestofn.run=$BESTOFN_RUN_ID")
+  [ -n "$(docker ps -aq "${filters[@]}")" ] || return 1
+  echo "sandbox containers of run $BESTOFN_RUN_ID were left behind (removed now):" >&2
+  docker ps -a "${filters[@]}" >&2
+  docker ps -aq "${filters[@]}" | xargs -r docker rm -f >/dev/null 2>&1
+  return 0
+}
+
+# The run's database, and per-test databases (bestofn_t_<run id>_*) a killed test left.
+drop_databases() {
+  local db
+  for db in $run_db $(psql_admin "SELECT datname FROM pg_database WHERE datname LIKE 'bestofn_t_%'"); do
+    [[ $db == "$run_db" || $db == bestofn_t_${BESTOFN_RUN_ID}_* ]] || continue
+    psql_admin "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null
+  done
+}
+
+# The run's Celery queue (kombu keeps a list per priority step and a binding set).
+drop_queue() {
+  [ -n "$run_queue" ] || return 0
+  redis-cli -u "$BESTOFN_REDIS_URL" --scan --pattern "*$run_queue*" \
+    | xargs -r redis-cli -u "$BESTOFN_REDIS_URL" del >/dev/null
+}
+
+finish() {
+  local rc=$?
+  set +e
+  if containers_left; then rc=1; fi
+  drop_databases
+  drop_queue
+  [ -z "$run_data" ] || rm -rf "$run_data"
+  exit "$rc"
+}
+run_db="" run_queue="" run_data=""
+trap finish EXIT
+
+if [ -z "${BESTOFN_DATABASE_URL:-}" ]; then
+  run_db=bestofn_run_$BESTOFN_RUN_ID
+  psql_admin "CREATE DATABASE $run_db OWNER $PG_USER" >/dev/null
+  export BESTOFN_DATABASE_URL=postgresql+psycopg://$PG_USER:$PG_PASSWORD@127.0.0.1:$PG_PORT/$run_db
+fi
 export BESTOFN_REDIS_URL=${BESTOFN_REDIS_URL:-redis://127.0.0.1:6379/15}
-export BESTOFN_DATA_DIR=${BESTOFN_DATA_DIR:-$(mktemp -d /tmp/bestofn-test-XXXXXX)}
+if [ -z "${BESTOFN_CELERY_QUEUE:-}" ]; then
+  run_queue=bestofn-$BESTOFN_RUN_ID
+  export BESTOFN_CELERY_QUEUE=$run_queue
+fi
+if [ -z "${BESTOFN_DATA_DIR:-}" ]; then
+  run_data=$(mktemp -d /tmp/bestofn-test-XXXXXX)
+  export BESTOFN_DATA_DIR=$run_data
+fi
 # API keys default to required when a database URL is set; tests say explicitly what they want
 # (tests/reliability turns them on per test).
 export BESTOFN_REQUIRE_API_KEY=${BESTOFN_REQUIRE_API_KEY:-false}
@@ -24,11 +91,6 @@ rc=$?
 set -e
 if [ "$rc" -eq 5 ]; then
   echo "pytest collected no tests: that is a failure" >&2
-  exit 1
-fi
-if command -v docker >/dev/null && [ -n "$(docker ps -aq --filter label=bestofn.sandbox=1)" ]; then
-  echo "sandbox containers were left behind:" >&2
-  docker ps -a --filter label=bestofn.sandbox=1 >&2
   exit 1
 fi
 exit "$rc"

@@ -32,13 +32,20 @@ def _server_url() -> str:
     return url
 
 
+def db_prefix() -> str:
+    """Per-test database names start with the run id, so scripts/test.sh can drop what a killed
+    run left without touching another run's databases."""
+    run_id = get_settings().run_id.lower().replace("-", "_").replace(".", "_")[:30]  # names: 63 bytes
+    return f"bestofn_t_{run_id}_" if run_id else "bestofn_t_"
+
+
 @pytest.fixture
 def pg_url() -> Iterator[str]:
     """A fresh, migrated PostgreSQL database for one test, dropped afterwards."""
     from bestofn.db import migrate
 
     base = make_url(_server_url())
-    name = f"bestofn_t_{uuid.uuid4().hex[:10]}"
+    name = f"{db_prefix()}{uuid.uuid4().hex[:10]}"
     admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT", pool_pre_ping=True)
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
@@ -66,16 +73,28 @@ def redis_url() -> str:
 _SESSION_START = time.time()
 
 
+def run_labels(*labels: str) -> list[str]:
+    """A Docker label filter narrowed to this run (``bestofn.run=<id>``, which scripts/test.sh sets
+    on every sandbox container): fixtures that count or remove containers never see another run's."""
+    run_id = get_settings().run_id
+    return [*labels, *([f"bestofn.run={run_id}"] if run_id else [])]
+
+
+def run_sandboxes(client) -> list:  # type: ignore[no-untyped-def]
+    """This run's sandbox containers; without a run id (pytest alone), those created since the
+    session started."""
+    found = client.containers.list(all=True, sparse=True, filters={"label": run_labels("bestofn.sandbox=1")})
+    return found if get_settings().run_id else [c for c in found if _created(c) >= _SESSION_START - 1]
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    """No sandbox container created during the suite may outlive it."""
+    """No sandbox container of this run may outlive the suite."""
     try:
         import docker
 
-        client = docker.from_env()
-        left = client.containers.list(all=True, sparse=True, filters={"label": "bestofn.sandbox=1"})
+        ours = run_sandboxes(docker.from_env())
     except Exception:  # docker unreachable: the sandbox tests already failed loudly
         return
-    ours = [c for c in left if _created(c) >= _SESSION_START - 1]
     if ours:
         for c in ours:
             try:

@@ -38,5 +38,6 @@ def execute_candidates(
         limits,
         labels={"bestofn.task": task_id},
         on_result=forward,
+        prelude=problem.prompt if problem.tests.format == "humaneval" else None,
     )
     return {c.index: r for c, r in zip(usable, results)}

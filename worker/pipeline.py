@@ -24,7 +24,7 @@ from bestofn.logs import task_log
 from bestofn.models import TERMINAL_STATUSES, Task
 from bestofn.rerank import decide
 from bestofn.schemas import Candidate, ExecutionResult, Problem
-from bestofn.security.redact import redact
+from bestofn.security.redact import describe_failure
 from bestofn.settings import Settings, get_settings
 from sandbox import SandboxUnavailable
 from worker.client import default_client
@@ -110,7 +110,7 @@ def run_task(
         _back_to_queue(store, task_id, exc)
         raise
     except Exception as exc:  # unexpected: record it, then let Celery see it
-        store.set_status(task_id, "failed", reason=redact(f"internal error: {exc.__class__.__name__}: {exc}")[:2000])
+        store.set_status(task_id, "failed", reason="internal error: " + describe_failure(exc))
         raise
 
 

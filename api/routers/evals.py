@@ -2,25 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from fastapi import APIRouter, HTTPException
 
-from fastapi import APIRouter, Depends, HTTPException
-
-from api.deps import SettingsDep
-from bestofn.db import get_engine
+from api.deps import EvalStoreDep, SettingsDep
 from bestofn.evals.models import EvalAccepted, EvalCreate, EvalView
 from bestofn.evals.service import EvalRejected, create_eval, eval_view
-from bestofn.evals.store import EvalStore
 from worker.eval_tasks import enqueue_eval
 
 router = APIRouter(prefix="/v1/evals", tags=["evals"])
-
-
-def get_eval_store(settings: SettingsDep) -> EvalStore:
-    return EvalStore(get_engine(settings.effective_database_url))
-
-
-EvalStoreDep = Annotated[EvalStore, Depends(get_eval_store)]
 
 
 @router.post("", status_code=202, response_model=EvalAccepted)

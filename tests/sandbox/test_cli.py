@@ -64,7 +64,9 @@ def test_failing_candidate_still_exits_zero_and_options_apply(tmp_path: Path) ->
 ])
 def test_bad_input_is_one_clear_line(args: list[str], needle: str, tmp_path: Path) -> None:
     solution = write(tmp_path, "s.py", "x = 1\n")
-    tests = write(tmp_path, "t.txt", "not json")
+    fmt = args[args.index("--format") + 1]
+    valid = {"humaneval": "def check(candidate):\n    assert candidate(1) == 1\n", "pytest": "def test_x():\n    pass\n"}
+    tests = write(tmp_path, "t.txt", valid.get(fmt, "not json"))  # so the error asked about is the first one
     full = ["--solution", solution, "--tests", tests] + args if "--solution" not in args else ["--tests", tests] + args
     done = cli("run", *full)
     assert done.returncode == 1

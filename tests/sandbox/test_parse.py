@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import sys
 import struct
 from pathlib import Path
 from types import ModuleType
@@ -139,6 +140,8 @@ def test_mirror_from_apt_sources() -> None:
 def runner() -> ModuleType:
     """The in-container runner is stdlib-only: its pure helpers load on the host too."""
     path = Path(__file__).resolve().parents[2] / "sandbox" / "image" / "runner.py"
+    if str(path.parent) not in sys.path:  # the runner imports its sibling modules (protocol, untrusted)
+        sys.path.append(str(path.parent))
     spec = importlib.util.spec_from_file_location("bestofn_runner", path)
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
@@ -204,3 +207,40 @@ def test_runner_normalise_args_and_fingerprints(runner: ModuleType) -> None:
     assert runner.fingerprint_value([1, 2]) == "ok:[1, 2]"
     long_a, long_b = runner.fingerprint_value("a" * 5000), runner.fingerprint_value("a" * 4999 + "b")
     assert len(long_a) < 2100 and long_a != long_b
+
+
+HOSTILE_RECORDS = {
+    "huge collected count": {"events": [{"ev": "collected", "n": 10**12}, {"ev": "done"}]},
+    "NaN duration": {"events": [{"ev": "collected", "n": 1},
+                                {"ev": "test", "name": "t", "outcome": "passed", "duration_ms": float("nan")}, {"ev": "done"}]},
+    "inf duration": {"events": [{"ev": "test", "name": "t", "outcome": "passed", "duration_ms": float("inf")}]},
+    "negative duration": {"events": [{"ev": "test", "name": "t", "outcome": "passed", "duration_ms": -1e9}]},
+    "negative overflow": {"events": [], "overflow": {"passed": -5}},
+    "NaN wall clock": {"events": [], "wall_ms": float("nan"), "timed_out": True},
+    "events not a list": {"events": {"ev": "done"}},
+    "a name of a megabyte": {"events": [{"ev": "test", "name": "n" * (1 << 20), "outcome": "passed"}]},
+    "200k passing events (16 MB)": {"events": [{"ev": "collected", "n": 3}] + [
+        {"ev": "test", "name": f"t{i}", "outcome": "passed", "duration_ms": 1.0, "message": "m" * 40} for i in range(200_000)]},
+}
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE_RECORDS))
+def test_a_hostile_record_is_that_candidates_error_never_an_exception(name: str) -> None:
+    result = record_to_result({"index": 0, "exit_code": 0, **HOSTILE_RECORDS[name]}, isolation="per_task")
+    assert result.status == "error", (name, result.status, result.tests_passed, result.tests_total)
+    assert not result.all_passed and result.tests_passed == 0
+    assert result.stderr.startswith("the sandbox record was not usable") and len(result.stderr) < 400
+    assert "Traceback" not in result.stderr
+
+
+def test_a_failure_reason_never_carries_sql_parameters_or_a_traceback() -> None:
+    from sqlalchemy.exc import DataError
+
+    from bestofn.security.redact import describe_failure
+
+    exc = DataError("INSERT INTO execution (runtime_ms) VALUES (%(r)s)", {"r": float("nan")},
+                    Exception("numeric field overflow\nDETAIL: A field with precision 10"))
+    reason = describe_failure(exc)
+    assert reason.startswith("DataError: ") and "numeric field overflow" in reason
+    for leak in ("INSERT", "[SQL", "parameters", "nan", "DETAIL", "Traceback", "\n"):
+        assert leak not in reason

@@ -39,8 +39,10 @@ def test_a_container_killing_candidate_does_not_sink_its_siblings(labels: dict[s
     assert [r.status for r in results[:2]] == ["passed", "failed"]
     assert [r.isolation for r in results[:2]] == ["per_task"] * 2  # delivered before the container died
     assert [r.status for r in results[3:]] == ["passed", "failed"]
-    assert [r.isolation for r in results[3:]] == ["per_candidate"] * 2  # re-run in their own containers
-    assert results[2].status in ("oom", "timeout") and results[2].isolation == "per_candidate"
+    # the siblings after it ran either in the same container (the runner survived and its janitor
+    # freed the tmpfs) or were re-run in their own containers (the container died): right either way
+    assert len({r.isolation for r in results[3:]}) == 1
+    assert results[2].status in ("oom", "timeout"), results[2]
     assert sorted(seen) == [0, 1, 2, 3, 4]
 
 

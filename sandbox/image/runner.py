@@ -39,7 +39,7 @@ from common import (  # noqa: F401  (re-exported: the host's tests load this mod
 )
 from harnesses import CheckPlan, harness_humaneval, harness_pytest, split_check  # noqa: F401
 from proxies import CandidateGone, Link, RemoteObject
-from zygote import Zygote, empty_dir
+from zygote import IPC_TABLE_NAMES, Zygote, empty_dir, ipc_entries, processes_of, warm_up
 
 _empty_dir = empty_dir  # the name older tests know
 FINGERPRINT_LIMIT = 2048
@@ -194,6 +194,13 @@ class Supervisor:
         self.out_limit = int(payload["output_limit"])
         self.fsize = int(payload["fsize_limit"])
         self.prepared = prepare(payload)
+        self.phases = {}
+
+    def mark(self, name, since):
+        """Add the ms since ``since`` to phase ``name`` (read only when the payload asks to profile)."""
+        now = time.perf_counter()
+        self.phases[name] = self.phases.get(name, 0.0) + (now - since) * 1000
+        return now
 
     # ------------------------------------------------------------ plumbing
     def spawn(self, mode, index, stdin_fd=None, out_limit=None, keep_writers=False):
@@ -224,7 +231,7 @@ class Supervisor:
         os.close(err_w)
         return pid, ours, streams, (out_r, err_r)
 
-    def run_grader(self, index, target, chan, out_w, err_w):
+    def run_grader(self, index, target, chan, out_w, err_w, private_dir=False):
         """Fork the grader (its own uid, not dumpable) running ``target(link, emit, private_dir)``."""
         ev_r, ev_w = os.pipe()
         pid = os.fork()
@@ -237,19 +244,22 @@ class Supervisor:
                 os.dup2(null, 0)
                 os.dup2(out_w, 1)
                 os.dup2(err_w, 2)
-                keep = {0, 1, 2, ev_w, chan.fileno()}
-                for fd in range(3, 1024):
-                    if fd not in keep:
-                        try:
-                            os.close(fd)
-                        except OSError:
-                            pass
+                low = 3
+                for fd in sorted({ev_w, chan.fileno()}):  # everything else of the supervisor's goes
+                    os.closerange(low, fd)
+                    low = fd + 1
+                os.closerange(low, 65536)
                 become(self.grader_uid, self.grader_gid)
                 prctl_dumpable(0)
-                import tempfile
-                private = tempfile.mkdtemp(prefix=".grader-", dir=WORK)
-                os.environ["TMPDIR"] = tempfile.tempdir = private
+                private = None
+                if private_dir:  # pytest's test file and temp files: a directory only this uid can enter
+                    import tempfile
+                    private = tempfile.mkdtemp(prefix=".grader-", dir=WORK)
+                    os.environ["TMPDIR"] = tempfile.tempdir = private
                 code = target(Link(chan.fileno()), Emitter(ev_w), private) or 0
+                if private:
+                    import shutil
+                    shutil.rmtree(private, ignore_errors=True)
             except BaseException:
                 try:
                     import traceback
@@ -279,20 +289,23 @@ class Supervisor:
         """humaneval / pytest: the tests run in the grader against the candidate behind the channel."""
         index, code = cand["index"], cand["code"]
         start = time.monotonic()
+        t = time.perf_counter()
         before = oom_kills()
         # the grader writes to the same pipes as the candidate: one stdout, one stderr per candidate
         cpid, chan, streams, (out_r, err_r), (out_w, err_w) = self.spawn("module", index, keep_writers=True)
+        t = self.mark("spawn", t)
         if fmt == "humaneval":
-            plan, entry, prelude = self.prepared, self.payload["entry_point"], self.payload.get("prelude")
+            plan, entry = self.prepared, self.payload["entry_point"]
 
             def target(link, emit, private):
-                return harness_humaneval(link, emit, code, plan, entry, prelude)
+                return harness_humaneval(link, emit, code, plan, entry)
         else:
             tests = self.payload["tests"]
 
             def target(link, emit, private):
                 return harness_pytest(link, emit, code, tests, private)
-        gpid, ev_r = self.run_grader(index, target, chan, out_w, err_w)
+        gpid, ev_r = self.run_grader(index, target, chan, out_w, err_w, private_dir=fmt == "pytest")
+        t = self.mark("fork_grader", t)
         chan.close()
         os.close(out_w)
         os.close(err_w)
@@ -304,14 +317,17 @@ class Supervisor:
         try:
             if not streams.pump(deadline, extra=(pidfd,)):
                 timed_out = True
+            t = self.mark("grade", t)
             kill_group(gpid)
             _, gstatus, _ = os.wait4(gpid, 0)
         finally:
             os.close(pidfd)
         status, maxrss, cpu_ms = self.zygote.reap(cpid)
+        t = self.mark("reap", t)
         if status is not None and os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGXCPU:
             timed_out = True  # the candidate used up its CPU-time limit
         streams.pump(time.monotonic() + 0.2)  # what is still in the pipes
+        t = self.mark("drain", t)
         after = oom_kills()
         events, bad = load_events(streams.bufs[ev_r])
         events, overflow = bound_events(events)
@@ -526,9 +542,15 @@ class Supervisor:
         }
 
     def sweep(self):
-        """Between candidates: both uids' janitors, orphans reaped, and the scratch dirs checked empty."""
-        clean = self.zygote.janitor(self.cand_uid, self.cand_gid)
-        clean = self.zygote.janitor(self.grader_uid, self.grader_gid) and clean
+        """Between candidates: a janitor for each uid that left anything, orphans reaped, scratch dirs empty.
+
+        Looking costs a fraction of a janitor (a fork under that uid), and most candidates leave
+        nothing but their empty work directory, which the supervisor removes itself.
+        """
+        clean = True
+        for uid, gid in ((self.cand_uid, self.cand_gid), (self.grader_uid, self.grader_gid)):
+            if not nothing_left(uid):
+                clean = self.zygote.janitor(uid, gid) and clean
         reap_orphans(keep={self.zygote.pid})
         for root in (WORK,) + SCRATCH:
             try:
@@ -537,6 +559,28 @@ class Supervisor:
             except OSError:
                 pass
         return clean
+
+
+def nothing_left(uid):
+    """True when ``uid`` has no live process, no SysV IPC object and no file in the scratch dirs;
+    its empty directories directly under them are removed on the way (the supervisor owns /work)."""
+    if processes_of(uid) or any(uid in owners for table in IPC_TABLE_NAMES for _, owners in ipc_entries(table)):
+        return False
+    for root in (WORK,) + SCRATCH:
+        try:
+            entries = list(os.scandir(root))
+        except OSError:
+            return False
+        for entry in entries:
+            try:
+                if entry.stat(follow_symlinks=False).st_uid != uid:
+                    continue
+                if not entry.is_dir(follow_symlinks=False):
+                    return False
+                os.rmdir(entry.path)  # fails unless empty: then the janitor empties it
+            except OSError:
+                return False
+    return True
 
 
 def _exit_fields(status):
@@ -572,8 +616,9 @@ def prepare(payload):
         return pairs
     if payload["kind"] == "tests" and payload["format"] == "pytest":
         import pytest  # noqa: F401  (warm: every forked grader starts with it loaded)
+        import tempfile  # noqa: F401
     if payload["kind"] == "tests" and payload["format"] == "humaneval":
-        return CheckPlan(payload["tests"])
+        return CheckPlan(payload["tests"], payload.get("prelude"))
     return None
 
 
@@ -584,6 +629,7 @@ def main():
         resource.setrlimit(resource.RLIMIT_NOFILE, (1024, 1024))
     except (ValueError, OSError):
         pass
+    warm_up()  # stdlib only, before the zygote: inherited by it, every candidate and every grader
     zygote = Zygote() if os.geteuid() == 0 else None  # before the payload exists: it must never hold one
     payload = json.loads(sys.stdin.buffer.read())
     null = os.open(os.devnull, os.O_RDONLY)
@@ -604,15 +650,21 @@ def main():
         emit({"fatal": describe(exc)})
         return 0
     gc.freeze()  # forked graders' collections then leave the inherited heap alone (no copy-on-write storm)
+    profile = bool(payload.get("profile"))
     for cand in payload["candidates"]:
+        t0 = time.perf_counter()
         try:
             record = supervisor.run_candidate(cand)
         except Exception as exc:  # a runner bug or exhausted container: say so, carry on
             record = {"index": cand["index"], "runner_error": describe(exc)}
+        t1 = time.perf_counter()
         try:
             clean = supervisor.sweep()
         except Exception:
             clean = False
+        if profile:  # where a candidate's time goes, in ms (bench and debugging only)
+            record["phases"] = {**supervisor.phases, "run": (t1 - t0) * 1000, "sweep": (time.perf_counter() - t1) * 1000}
+            supervisor.phases = {}
         emit(record)
         if not clean:  # never run a candidate on what another left: the host re-runs the rest alone
             sys.stderr.write("runner: leftover processes, IPC objects or files could not be removed; stopping\n")

@@ -23,6 +23,14 @@ WARM_MODULES = (  # what generated code imports most: loaded once in the zygote,
 )
 
 
+def warm_up():
+    """Load what every process needs once, before the first fork (stdlib only: no payload exists yet)."""
+    libc()
+    for name in WARM_MODULES:
+        __import__(name)
+    import untrusted  # noqa: F401
+
+
 class Zygote:
     """The root helper forked before the payload exists: it makes every untrusted process."""
 
@@ -73,10 +81,6 @@ def zygote_main(sock):
     for fd in (0, 1):  # nothing of the container's stdin/stdout stays with the zygote
         os.dup2(null, fd)
     os.close(null)
-    libc()  # janitors and candidates use it; loaded before any fork
-    for name in WARM_MODULES:
-        __import__(name)
-    import untrusted  # noqa: F401
     gc.freeze()
     while True:
         msg, fds, _flags, _addr = socket.recv_fds(sock, 65536, 8)
@@ -216,6 +220,7 @@ def processes_of(uid):
 
 
 IPC_TABLES = (("shm", "shmctl", 1), ("sem", "semctl", 1), ("msg", "msgctl", 1))
+IPC_TABLE_NAMES = tuple(table for table, _, _ in IPC_TABLES)
 
 
 def remove_ipc(uid):
@@ -223,17 +228,17 @@ def remove_ipc(uid):
     lib = libc()
     clean = True
     for table, ctl, _ in IPC_TABLES:
-        for ident, owners in _ipc_entries(table):
+        for ident, owners in ipc_entries(table):
             if uid not in owners:
                 continue
             fn = getattr(lib, ctl)
             rc = fn(ident, 0, 0, 0) if table == "sem" else fn(ident, 0, None)  # IPC_RMID == 0
             if rc != 0:
                 clean = False
-    return clean and not any(uid in owners for table, _, _ in IPC_TABLES for _, owners in _ipc_entries(table))
+    return clean and not any(uid in owners for table, _, _ in IPC_TABLES for _, owners in ipc_entries(table))
 
 
-def _ipc_entries(table):
+def ipc_entries(table):
     """(id, {uid, cuid}) rows of /proc/sysvipc/<table>."""
     try:
         with open(f"/proc/sysvipc/{table}") as fh:

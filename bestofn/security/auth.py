@@ -86,7 +86,7 @@ PrincipalDep = Annotated[Principal | None, Depends(authenticate)]
 
 
 def admit_task(principal: Principal | None, engine: Engine) -> ContextManager[None]:
-    """Hold the key's quota while a task is inserted; 429 when it is full."""
+    """Hold the key's quota while a task or evaluation run is inserted; 429 when it is full."""
     if principal is None or principal.max_active_tasks <= 0:
         return nullcontext()
     return _admitted(principal, engine)
@@ -98,10 +98,15 @@ def _admitted(principal: Principal, engine: Engine) -> Iterator[None]:
         with admission(engine, principal.key_id, principal.max_active_tasks):
             yield
     except QuotaExceeded as exc:
-        raise HTTPException(429, f"quota: key {principal.key_id} has {exc.active} tasks not yet ended (limit "
-                                 f"{exc.limit}); wait for one to finish or cancel one") from exc
+        raise HTTPException(429, f"quota: key {principal.key_id} has {exc.active} tasks and evaluations not yet "
+                                 f"ended (limit {exc.limit}); wait for one to finish or cancel one") from exc
 
 
-def visible(task_key_id: str | None, principal: Principal | None) -> bool:
-    """A key sees only its own tasks; without keys everything is visible."""
-    return principal is None or task_key_id == principal.key_id
+def visible(owner_key_id: str | None, principal: Principal | None) -> bool:
+    """A key sees only its own tasks and runs; without keys everything is visible."""
+    return principal is None or owner_key_id == principal.key_id
+
+
+def owner_of(principal: Principal | None) -> str | None:
+    """The ``api_key_id`` stored on what this caller creates (None without keys)."""
+    return principal.key_id if principal is not None else None

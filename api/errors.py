@@ -1,18 +1,31 @@
-"""Answers for infrastructure failures: a database outage is 503 with Retry-After, not a 500.
+"""Error answers: the one 4xx shape that names a field, and infrastructure failures
+(a database outage is 503 with Retry-After, not a 500).
 
-Clients (and the CLI's ``--wait`` loop) can tell "try again shortly" from a bug.
+Clients (and the CLI's ``--wait`` loop) can tell "try again shortly" from a bug,
+and every refusal of a body names its field the same way, whichever route made it.
 """
 
 from __future__ import annotations
 
 import logging
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DisconnectionError, OperationalError
 
 log = logging.getLogger("bestofn.api")
 RETRY_AFTER_S = 5
+
+
+def field_error(status: int, field: str, message: str) -> HTTPException:
+    """``{"detail": [{"loc": ["body", *field], "msg": message}]}``: the shape FastAPI's own 422s use."""
+    return HTTPException(status_code=status, detail=[{"loc": ["body", *field.split(".")], "msg": message}])
+
+
+def not_found(what: str, ident: str) -> HTTPException:
+    """404 for an id that does not exist or is not the caller's (the two must look alike)."""
+    shown = ident if len(ident) <= 64 and ident.isprintable() else repr(ident[:64])
+    return HTTPException(status_code=404, detail=f"{what} {shown} not found")
 
 
 def add_error_handlers(app: FastAPI) -> None:

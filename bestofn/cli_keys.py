@@ -27,14 +27,16 @@ def create(
     name: str = typer.Option("", help="A label for the key's owner or use."),
     rate: Optional[float] = typer.Option(None, help="Requests per second (default: settings.api_rate_per_s)."),
     burst: Optional[int] = typer.Option(None, help="Requests at once (default: settings.api_burst)."),
-    max_tasks: Optional[int] = typer.Option(None, help="Tasks not yet ended (default: settings.api_max_active_tasks)."),
+    max_tasks: Optional[int] = typer.Option(None, help="Tasks and evaluations not yet ended "
+                                                      "(default: settings.api_max_active_tasks)."),
+    admin: bool = typer.Option(False, "--admin", help="May see every key's totals (/v1/stats, /metrics)."),
     as_json: bool = typer.Option(False, "--json", help="Print {id, token} as JSON."),
 ) -> None:
     """Create a key and print its token (the only time it is shown)."""
     migrate()
-    new = create_key(get_engine(), name, rate_per_s=rate, burst=burst, max_active_tasks=max_tasks)
+    new = create_key(get_engine(), name, rate_per_s=rate, burst=burst, max_active_tasks=max_tasks, admin=admin)
     if as_json:
-        print(json.dumps({"id": new.key.id, "name": new.key.name, "token": new.token}))
+        print(json.dumps({"id": new.key.id, "name": new.key.name, "admin": new.key.admin, "token": new.token}))
         return
     out.print(f"key {new.key.id} created; its token (shown once, store it now):")
     print(new.token)
@@ -46,16 +48,16 @@ def list_cmd(as_json: bool = typer.Option(False, "--json")) -> None:
     migrate()
     keys = list_keys(get_engine())
     rows = [{"id": k.id, "name": k.name, "rate_per_s": k.rate_per_s, "burst": k.burst,
-             "max_active_tasks": k.max_active_tasks, "created_at": k.created_at.isoformat(),
+             "max_active_tasks": k.max_active_tasks, "admin": k.admin, "created_at": k.created_at.isoformat(),
              "revoked_at": k.revoked_at.isoformat() if k.revoked_at else None} for k in keys]
     if as_json:
         print(json.dumps(rows))
         return
-    table = Table("id", "name", "rate/s", "burst", "max tasks", "created", "state")
+    table = Table("id", "name", "rate/s", "burst", "max tasks", "admin", "created", "state")
     for r in rows:
         table.add_row(r["id"], r["name"], *(("default" if r[c] is None else str(r[c])) for c in
                                             ("rate_per_s", "burst", "max_active_tasks")),
-                      r["created_at"][:19], "revoked" if r["revoked_at"] else "active")
+                      "yes" if r["admin"] else "", r["created_at"][:19], "revoked" if r["revoked_at"] else "active")
     out.print(table)
 
 

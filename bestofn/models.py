@@ -25,6 +25,14 @@ def new_id() -> str:
     return uuid.uuid4().hex
 
 
+def is_row_id(value: str) -> bool:
+    """Whether ``value`` could be an id from ``new_id`` (32 hex digits); anything else cannot exist.
+
+    Routes check this before the database sees the value: a NUL byte is an error to PostgreSQL.
+    """
+    return len(value) == 32 and all(c in "0123456789abcdef" for c in value)
+
+
 def _ts(**kw: Any) -> Any:
     return Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False, **kw))
 

@@ -12,6 +12,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from bestofn.budget.admission import budget_admission
+from bestofn.budget.guard import client_named, require_price
 from bestofn.budget.routing import plan_task
 from bestofn.errors import ProblemRejected  # re-exported: the API and CLI catch it from here
 from bestofn.llm import cost_usd
@@ -43,10 +44,13 @@ def create_task(problem: Problem, *, store: TaskStore | None = None, settings: S
     """Validate service limits, apply the budget policy and store a queued task (the caller enqueues it).
 
     The tier fills what the task left open; the guard refuses (ProblemRejected) or
-    downgrades it before any token is bought (bestofn.budget).
+    downgrades it before any token is bought (bestofn.budget), and a model it cannot
+    price is refused where a budget depends on it (``require_price``).
     """
     s = settings or get_settings()
     check_limits(problem, s)
+    require_price(problem.model or s.model, s, named=client_named(problem.model, api_key_id, s),
+                  budget_given=problem.budget_usd is not None)
     with budget_admission(store or TaskStore(), s) as admission:
         plan = admission.fit(plan_task(problem, s, admission.policy))
         return admission.store(Task(

@@ -163,7 +163,7 @@ class Settings(BaseSettings):
     )
     api_rate_per_s: float = Field(default=10.0, ge=0, description="Per-key requests per second; 0: no limit.")
     api_burst: int = Field(default=50, ge=1, description="Per-key requests allowed at once before the rate applies.")
-    api_max_active_tasks: int = Field(default=20, ge=0, description="Per-key tasks not yet ended; 0: no limit.")
+    api_max_active_tasks: int = Field(default=20, ge=0, description="Per-key tasks and evaluation runs not yet ended; 0: no limit.")
 
     # --- sweeper (worker/sweeper.py) -------------------------------------------------
     sweep_interval_s: float = Field(default=30.0, ge=0, description="Seconds between a worker's sweeps; 0: off.")

@@ -49,8 +49,9 @@ class StatsReport(BaseModel):
     rows: list[StatsRow]
 
 
-def per_task_sql(dialect: str, prices: str) -> str:
-    """One row per task since :since with its day, outcome, latency, samples, total cost, agreement."""
+def per_task_sql(dialect: str, prices: str, one_key: bool = False) -> str:
+    """One row per task since :since with its day, outcome, latency, samples, total cost, agreement
+    (only the tasks of API key :key when ``one_key``)."""
     return (
         f"WITH {prices}, ranking AS ("
         " SELECT r.task_id, SUM((r.tokens_in * COALESCE(p.p_in, 0) + r.tokens_out * COALESCE(p.p_out, 0))"
@@ -67,7 +68,7 @@ def per_task_sql(dialect: str, prices: str) -> str:
         " LEFT JOIN decision d ON d.task_id = t.id"
         " LEFT JOIN execution e ON e.task_id = t.id AND e.candidate_index = d.winner_index"
         " LEFT JOIN ranking rk ON rk.task_id = t.id"
-        " WHERE t.created_at >= :since)"
+        " WHERE t.created_at >= :since" + (" AND t.api_key_id = :key)" if one_key else ")")
     )
 
 
@@ -82,35 +83,37 @@ AGGREGATE_PG = (
 
 
 def daily_stats(engine: Engine, settings: Settings, days: int = 14, now: datetime | None = None,
-                force_python: bool = False) -> StatsReport:
-    """Stats for the last ``days`` UTC days (today included)."""
+                force_python: bool = False, api_key_id: str | None = None) -> StatsReport:
+    """Stats for the last ``days`` UTC days (today included): every task, or only ``api_key_id``'s."""
     since = utc_day_start(now) - timedelta(days=days - 1)
     with engine.connect() as conn:
         if conn.dialect.name == "postgresql" and not force_python:
-            rows, how = _sql_rows(conn, settings, since), "sql"
+            rows, how = _sql_rows(conn, settings, since, api_key_id), "sql"
         else:
-            rows, how = _python_rows(conn, settings, since), "python"
+            rows, how = _python_rows(conn, settings, since, api_key_id), "python"
     return StatsReport(days=days, since=since, percentiles=how, rows=rows)  # type: ignore[arg-type]
 
 
-def _query(conn: Connection, settings: Settings, since: datetime, tail: str) -> list[Any]:
+def _query(conn: Connection, settings: Settings, since: datetime, tail: str, key: str | None) -> list[Any]:
     prices, params = prices_cte(settings)
-    stmt = text(per_task_sql(conn.dialect.name, prices) + tail).bindparams(
+    if key is not None:
+        params["key"] = key
+    stmt = text(per_task_sql(conn.dialect.name, prices, one_key=key is not None) + tail).bindparams(
         bindparam("since", since, type_=DateTime(timezone=True)))
     return list(conn.execute(stmt, params).all())
 
 
-def _sql_rows(conn: Connection, settings: Settings, since: datetime) -> list[StatsRow]:
+def _sql_rows(conn: Connection, settings: Settings, since: datetime, key: str | None) -> list[StatsRow]:
     out = []
-    for r in _query(conn, settings, since, AGGREGATE_PG):
+    for r in _query(conn, settings, since, AGGREGATE_PG, key):
         out.append(_row(r.day, r.strategy, r.tasks, r.finished, r.correct, r.p50, r.p95, r.avg_samples,
                         r.cost_usd, r.agreement_rate))
     return out
 
 
-def _python_rows(conn: Connection, settings: Settings, since: datetime) -> list[StatsRow]:
+def _python_rows(conn: Connection, settings: Settings, since: datetime, key: str | None) -> list[StatsRow]:
     groups: dict[tuple[str, str], list[Any]] = defaultdict(list)
-    for r in _query(conn, settings, since, " SELECT * FROM per_task"):
+    for r in _query(conn, settings, since, " SELECT * FROM per_task", key):
         groups[(str(r.day), r.strategy)].append(r)
     out = []
     for (day, strategy), rs in sorted(groups.items()):

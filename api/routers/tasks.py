@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import re
 from typing import Literal
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, Query
 from pydantic import BaseModel
 from sqlmodel import col, func, select
 
 from api.deps import SettingsDep, StoreDep
 from api.dispatch import enqueue_task, revoke_task
-from bestofn.models import Task
+from api.errors import field_error, not_found
+from bestofn.models import Task, is_row_id
 from bestofn.schemas import Problem, Strategy
-from bestofn.security.auth import Principal, PrincipalDep, admit_task, visible
+from bestofn.security.auth import Principal, PrincipalDep, admit_task, owner_of, visible
 from bestofn.service import ProblemRejected, TaskView, create_task, task_view
 from worker.store import TaskStore
 
@@ -38,10 +38,9 @@ def submit_task(problem: Problem, store: StoreDep, settings: SettingsDep, princi
     """Store the problem as a queued task and hand it to a worker."""
     try:
         with admit_task(principal, store.engine):
-            task = create_task(problem, store=store, settings=settings,
-                               api_key_id=principal.key_id if principal else None)
+            task = create_task(problem, store=store, settings=settings, api_key_id=owner_of(principal))
     except ProblemRejected as exc:
-        raise HTTPException(status_code=422, detail=[{"loc": ["body", *exc.field.split(".")], "msg": exc.message}]) from exc
+        raise field_error(422, exc.field, exc.message) from exc
     enqueue_task(task.id)
     return TaskAccepted(id=task.id, status=task.status,
                         links={"self": f"/v1/tasks/{task.id}", "cancel": f"/v1/tasks/{task.id}/cancel"})
@@ -49,7 +48,7 @@ def submit_task(problem: Problem, store: StoreDep, settings: SettingsDep, princi
 
 def _find(store: TaskStore, task_id: str, principal: Principal | None) -> Task | None:
     """The task if it exists and the caller may see it (ids are 32 hex digits; others cannot exist)."""
-    task = store.get(task_id) if re.fullmatch(r"[0-9a-f]{32}", task_id) else None
+    task = store.get(task_id) if is_row_id(task_id) else None
     return task if task is not None and visible(task.api_key_id, principal) else None
 
 
@@ -57,7 +56,7 @@ def _find(store: TaskStore, task_id: str, principal: Principal | None) -> Task |
 def get_task(task_id: str, store: StoreDep, principal: PrincipalDep) -> TaskView:
     task = _find(store, task_id, principal)
     if task is None:
-        raise HTTPException(status_code=404, detail=f"task {task_id} not found")
+        raise not_found("task", task_id)
     return task_view(task, store)
 
 
@@ -90,6 +89,6 @@ def cancel_task(task_id: str, store: StoreDep, principal: PrincipalDep) -> TaskV
     """Stop work: a queued task ends now, a running one at its next step."""
     task = store.request_cancel(task_id) if _find(store, task_id, principal) else None
     if task is None:
-        raise HTTPException(status_code=404, detail=f"task {task_id} not found")
+        raise not_found("task", task_id)
     revoke_task(task_id)
     return task_view(task, store)

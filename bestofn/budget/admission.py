@@ -22,6 +22,8 @@ from bestofn.budget.policy import Policy, load_policy, policy_path
 from bestofn.budget.routing import TaskPlan
 from bestofn.budget.spend import daily_position
 from bestofn.errors import ProblemRejected
+from bestofn.evals.models import EvalRun
+from bestofn.evals.store import EvalStore, insert_run
 from bestofn.metrics import BUDGET_ALERTS, BUDGET_REFUSALS
 from bestofn.models import Task
 from bestofn.settings import Settings
@@ -39,6 +41,7 @@ class Admission:
         self.session, self.settings, self.policy = session, settings, policy
         self.spent, self.reserved = daily_position(session.connection(), settings)
         self._fitted: tuple[TaskPlan, Estimate] | None = None
+        self._eval_est: Estimate | None = None
 
     @property
     def room(self) -> Room:
@@ -57,6 +60,33 @@ class Admission:
             log.warning("task plan changed by the budget", extra={"reason": "; ".join(fitted.notes)})
         self._fitted = (fitted, est)
         return fitted
+
+    def fit_eval(self, est: Estimate, what: str) -> None:
+        """Admit a generate-mode evaluation whose worst case is ``est``, or refuse naming ``n``.
+
+        No downgrade: fewer samples would change what the evaluation measures.
+        """
+        left = self.room.daily_left_usd
+        if est.usd <= left:
+            self._eval_est = est
+            return
+        BUDGET_REFUSALS.labels(field="n").inc()
+        g = self.policy.guardrails
+        message = (f"{what} may cost ${est.usd:.6f} but only ${max(left, 0):.6f} of today's "
+                   f"guardrails.daily_budget_usd=${g.daily_budget_usd:.2f} ({policy_path(self.settings)}) is left "
+                   "(spent plus held by unfinished work); ask for fewer samples or problems, or try after 00:00 UTC")
+        log.warning("evaluation refused by the budget", extra={"field": "n", "reason": message,
+                                                               "spent_today_usd": self.spent, "reserved_usd": self.reserved})
+        raise ProblemRejected("n", message)
+
+    def store_run(self, run: EvalRun) -> EvalRun:
+        """Store the run holding its worst case in one commit (this releases the lock); ``NameTaken`` on a clash."""
+        est = self._eval_est
+        assert est is not None, "fit_eval() an estimate before storing its run"
+        run.reserved_usd = est.usd
+        stored = insert_run(self.session, run, [])
+        self._alert(est.usd)
+        return stored
 
     def store(self, task: Task) -> Task:
         """Store the task and its budget row in one commit (this releases the lock)."""
@@ -92,8 +122,8 @@ def _budget_row(task_id: str, plan: TaskPlan, est: Estimate) -> TaskBudget:
 
 
 @contextmanager
-def budget_admission(store: TaskStore, settings: Settings) -> Iterator[Admission]:
-    """An ``Admission`` holding the budget lock until its task is stored (or it is refused)."""
+def budget_admission(store: TaskStore | EvalStore, settings: Settings) -> Iterator[Admission]:
+    """An ``Admission`` holding the budget lock until its task or run is stored (or it is refused)."""
     policy = load_policy(settings)
     with _process_lock, store.session() as session:
         if session.get_bind().dialect.name == "postgresql":

@@ -11,7 +11,7 @@ estimate only errs high, so a task admitted here cannot overspend.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from bestofn.budget.policy import Policy
@@ -73,6 +73,37 @@ def worst_case(plan: TaskPlan, settings: Settings, policy: Policy) -> Estimate:
     usd = cost_usd(plan.model, gen_in, out, settings)
     usd += cost_usd(settings.judge_model or plan.model, rank_in, rank_out, settings)
     return Estimate(gen_in + rank_in, out + rank_out, usd)
+
+
+def eval_worst_case(problems: Iterable[Problem], n: int, max_tokens: int, model: str, settings: Settings,
+                    policy: Policy) -> Estimate:
+    """The most a generate-mode evaluation can cost: n full replies per problem (it makes no ranking calls)."""
+    cpt = policy.guardrails.chars_per_token
+    prompts = [prompt_tokens(p, cpt) for p in problems]
+    tokens_in, tokens_out = n * sum(prompts), n * max_tokens * len(prompts)
+    return Estimate(tokens_in, tokens_out, cost_usd(model, tokens_in, tokens_out, settings))
+
+
+def client_named(model: str | None, api_key_id: str | None, settings: Settings) -> bool:
+    """Whether an API client (a key) picked ``model`` rather than the operator (default model, CLI, no keys)."""
+    return api_key_id is not None and model is not None and model != settings.model
+
+
+def require_price(model: str, settings: Settings, *, named: bool, budget_given: bool) -> None:
+    """Refuse a model the price table lacks when a budget depends on pricing it.
+
+    An unpriced model costs $0 to the guard, so a client naming one would pass
+    every budget (its own ``budget_usd``, the policy's, the daily one). The
+    operator's choices stay allowed: the default model, or any model picked on
+    the command line or without keys, may be unpriced on purpose (a local model
+    is free), unless ``budget_usd`` is set, which an unpriced model cannot honour.
+    """
+    if model in settings.price_table or not (named or budget_given):
+        return
+    priced = ", ".join(sorted(settings.price_table)) or "none"
+    why = "budget_usd cannot be enforced on it" if budget_given else "its spend could not be held to the budget"
+    raise ProblemRejected("model", f"model {model!r} has no price in settings.price_table, so {why}; use a priced "
+                                   f"model ({priced}) or ask the operator to add its price (BESTOFN_PRICE_TABLE)")
 
 
 @dataclass(frozen=True)

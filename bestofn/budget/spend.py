@@ -117,7 +117,29 @@ def reserved_outstanding(conn: Connection, since: datetime) -> float:
     return float(conn.execute(text(sql).bindparams(_since(since))).scalar_one())
 
 
+def eval_spent_since(conn: Connection, since: datetime) -> float:
+    """USD of generate-mode evaluations' samples, counted on the UTC day their run was created.
+
+    Sample rows have no generation time, so a run spanning midnight counts on its first day.
+    """
+    sql = ("SELECT COALESCE(SUM(s.cost_usd), 0) FROM eval_sample s JOIN eval_run r ON r.id = s.run_id"
+           " WHERE r.created_at >= :since")
+    return float(conn.execute(text(sql).bindparams(_since(since))).scalar_one())
+
+
+def eval_reserved_outstanding(conn: Connection, since: datetime) -> float:
+    """Worst-case cost still held by unfinished evaluation runs created since ``since`` (reserved minus spent)."""
+    sql = ("SELECT COALESCE(SUM(CASE WHEN x.reserved > x.spent THEN x.reserved - x.spent ELSE 0 END), 0) FROM ("
+           " SELECT r.reserved_usd AS reserved,"
+           " (SELECT COALESCE(SUM(s.cost_usd), 0) FROM eval_sample s WHERE s.run_id = r.id) AS spent"
+           " FROM eval_run r WHERE r.status NOT IN ('done', 'failed') AND r.reserved_usd > 0"
+           " AND r.created_at >= :since) x")
+    return float(conn.execute(text(sql).bindparams(_since(since))).scalar_one())
+
+
 def daily_position(conn: Connection, settings: Settings, now: datetime | None = None) -> tuple[float, float]:
-    """(spent today, reserved by unfinished tasks) in USD, UTC day."""
+    """(spent today, reserved by unfinished work) in USD, UTC day: tasks and evaluations alike."""
     now = now or datetime.now(timezone.utc)
-    return spent_since(conn, settings, utc_day_start(now)), reserved_outstanding(conn, now - timedelta(days=1))
+    day, held_since = utc_day_start(now), now - timedelta(days=1)
+    spent = spent_since(conn, settings, day) + eval_spent_since(conn, day)
+    return spent, reserved_outstanding(conn, held_since) + eval_reserved_outstanding(conn, held_since)

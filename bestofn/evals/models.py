@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, model_validator
 from pydantic import Field as PydField
-from sqlalchemy import JSON, Column, DateTime, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, DateTime, Index, Text, UniqueConstraint, func
 from sqlmodel import Field, SQLModel
 
 from bestofn.models import _ts, new_id
@@ -22,12 +22,20 @@ SampleStatus = Literal["pending", "done"]
 
 
 class EvalRun(SQLModel, table=True):
-    """One evaluation: its configuration, where it stands, and its report once done."""
+    """One evaluation: its configuration, where it stands, and its report once done.
+
+    ``api_key_id`` owns the run (None: made without keys, e.g. the CLI); names are
+    unique per owner, so one key cannot learn another's names by colliding with them.
+    ``reserved_usd`` is the worst-case spend admitted for a generate-mode run, held
+    against the daily budget until the run ends (like a task's ``task_budget`` row).
+    """
 
     __tablename__ = "eval_run"
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
-    name: str = Field(max_length=200, unique=True, index=True)
+    name: str = Field(max_length=200)
+    api_key_id: str | None = Field(default=None, max_length=32, index=True)
+    reserved_usd: float = 0.0
     status: str = Field(default="queued", index=True, max_length=16)
     dataset: str = Field(max_length=500)
     samples_path: str | None = Field(default=None, sa_column=Column(Text))
@@ -38,6 +46,13 @@ class EvalRun(SQLModel, table=True):
     created_at: datetime = _ts()
     updated_at: datetime = _ts()
     finished_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+
+
+# (owner, name) unique with "no owner" as one owner: NULLs would be distinct in a plain
+# unique constraint. Migration 0006_eval_owner creates it.
+Index("uq_eval_run_owner_name", func.coalesce(EvalRun.__table__.c.api_key_id, ""),  # type: ignore[attr-defined]
+      EvalRun.__table__.c.name, unique=True)  # type: ignore[attr-defined]
+EVAL_TERMINAL_STATUSES: frozenset[str] = frozenset({"done", "failed"})
 
 
 class EvalSample(SQLModel, table=True):

@@ -38,11 +38,19 @@ def start_run(store: EvalStore, config: EvalConfig, *, name: str, samples: Itera
         if samples_sha256 and found.samples_sha256 and found.samples_sha256 != samples_sha256:
             raise ValueError(f"run {name!r} was made from a different samples file; pass another --run-name")
         return found, True
+    run, rows = build_run(config, name=name, samples=samples, samples_path=samples_path,
+                          samples_sha256=samples_sha256)
+    return store.create(run, rows), False
+
+
+def build_run(config: EvalConfig, *, name: str, samples: Iterable[Sample] = (), samples_path: str | None = None,
+              samples_sha256: str | None = None, api_key_id: str | None = None) -> tuple[EvalRun, list[EvalSample]]:
+    """A new run's row and its sample rows, not yet stored (the caller decides under which admission)."""
     rows = [EvalSample(run_id="", task_id=s.task_id, sample_index=s.index, completion=s.completion, **s.usage())
             for s in samples]
     run = EvalRun(name=name, dataset=config.dataset, samples_path=samples_path, samples_sha256=samples_sha256,
-                  config=config.model_dump(mode="json"))
-    return store.create(run, rows), False
+                  config=config.model_dump(mode="json"), api_key_id=api_key_id)
+    return run, rows
 
 
 def run_problems(run: EvalRun, store: EvalStore) -> dict[str, EvalProblem]:

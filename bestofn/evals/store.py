@@ -23,6 +23,10 @@ from bestofn.models import utcnow
 from bestofn.schemas import Candidate, ExecutionResult
 
 
+class NameTaken(Exception):
+    """Another run of the same owner already has this name (found at insert: two requests raced)."""
+
+
 class EvalStore:
     """Evaluation rows on one engine."""
 
@@ -38,21 +42,16 @@ class EvalStore:
         with self.session() as s:
             return s.get(EvalRun, run_id)
 
-    def by_name(self, name: str) -> EvalRun | None:
+    def by_name(self, name: str, api_key_id: str | None = None) -> EvalRun | None:
+        """The run called ``name`` among ``api_key_id``'s (None: the runs made without keys)."""
+        owner = EvalRun.api_key_id == api_key_id if api_key_id is not None else col(EvalRun.api_key_id).is_(None)
         with self.session() as s:
-            return s.exec(select(EvalRun).where(EvalRun.name == name)).first()
+            return s.exec(select(EvalRun).where(EvalRun.name == name, owner)).first()
 
     def create(self, run: EvalRun, samples: list[EvalSample]) -> EvalRun:
-        """Insert a run and its known samples in one transaction."""
+        """Insert a run and its known samples in one transaction; ``NameTaken`` if the owner has the name."""
         with self._lock, self.session() as s:
-            s.add(run)
-            s.flush()
-            for row in samples:
-                row.run_id = run.id
-                s.add(row)
-            s.commit()
-            s.refresh(run)
-            return run
+            return insert_run(s, run, samples)
 
     def delete(self, run_id: str) -> None:
         """Forget a run and its samples (``--restart``)."""
@@ -136,3 +135,25 @@ class EvalStore:
             for sample_id, probe in probes.items():
                 s.exec(update(EvalSample).where(col(EvalSample.id) == sample_id).values(probe=probe))  # type: ignore[call-overload]
             s.commit()
+
+
+def insert_run(session: Session, run: EvalRun, samples: list[EvalSample]) -> EvalRun:
+    """Insert and commit a run with its samples on ``session`` (the budget admission's, or the store's).
+
+    The unique (owner, name) index decides races between requests that both saw
+    the name free: the loser gets ``NameTaken`` (an answer), not an IntegrityError (a 500).
+    Sample keys are unique by construction, so the run's name is the only conflict left.
+    """
+    try:
+        session.add(run)
+        session.flush()
+        for row in samples:
+            row.run_id = run.id
+            session.add(row)
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        raise NameTaken(run.name) from None
+    session.refresh(run)
+    session.expunge(run)
+    return run

@@ -36,6 +36,7 @@ class Principal:
     rate_per_s: float
     burst: int
     max_active_tasks: int
+    admin: bool = False
 
 
 @lru_cache(maxsize=4)
@@ -72,6 +73,7 @@ def authenticate(request: Request, settings: Annotated[Settings, Depends(get_set
         rate_per_s=key.rate_per_s if key.rate_per_s is not None else settings.api_rate_per_s,
         burst=key.burst if key.burst is not None else settings.api_burst,
         max_active_tasks=key.max_active_tasks if key.max_active_tasks is not None else settings.api_max_active_tasks,
+        admin=key.admin,
     )
     if who.rate_per_s > 0:
         verdict = _limiter(settings.redis_url).hit(who.key_id, who.rate_per_s, who.burst)
@@ -86,7 +88,7 @@ PrincipalDep = Annotated[Principal | None, Depends(authenticate)]
 
 
 def admit_task(principal: Principal | None, engine: Engine) -> ContextManager[None]:
-    """Hold the key's quota while a task is inserted; 429 when it is full."""
+    """Hold the key's quota while a task or evaluation run is inserted; 429 when it is full."""
     if principal is None or principal.max_active_tasks <= 0:
         return nullcontext()
     return _admitted(principal, engine)
@@ -98,10 +100,27 @@ def _admitted(principal: Principal, engine: Engine) -> Iterator[None]:
         with admission(engine, principal.key_id, principal.max_active_tasks):
             yield
     except QuotaExceeded as exc:
-        raise HTTPException(429, f"quota: key {principal.key_id} has {exc.active} tasks not yet ended (limit "
-                                 f"{exc.limit}); wait for one to finish or cancel one") from exc
+        raise HTTPException(429, f"quota: key {principal.key_id} has {exc.active} tasks and evaluations not yet "
+                                 f"ended (limit {exc.limit}); wait for one to finish or cancel one") from exc
 
 
-def visible(task_key_id: str | None, principal: Principal | None) -> bool:
-    """A key sees only its own tasks; without keys everything is visible."""
-    return principal is None or task_key_id == principal.key_id
+def visible(owner_key_id: str | None, principal: Principal | None) -> bool:
+    """A key sees only its own tasks and runs; without keys everything is visible."""
+    return principal is None or owner_key_id == principal.key_id
+
+
+def totals_scope(principal: Principal | None) -> str | None:
+    """The key whose totals the caller may see: its own, or None (every key's) for an admin key or without keys."""
+    return None if principal is None or principal.admin else principal.key_id
+
+
+def require_admin(principal: PrincipalDep) -> None:
+    """403 unless the caller is an admin key (or keys are off): for routes that show every key's totals."""
+    if principal is not None and not principal.admin:
+        raise HTTPException(403, f"key {principal.key_id} is not an admin key: this route shows every key's totals "
+                                 "(create one with 'bestofn keys create --admin'; /v1/stats shows a key its own)")
+
+
+def owner_of(principal: Principal | None) -> str | None:
+    """The ``api_key_id`` stored on what this caller creates (None without keys)."""
+    return principal.key_id if principal is not None else None

@@ -36,12 +36,12 @@ def token_hash(token: str) -> str:
 
 
 def create_key(engine: Engine, name: str = "", *, rate_per_s: float | None = None, burst: int | None = None,
-               max_active_tasks: int | None = None) -> NewKey:
+               max_active_tasks: int | None = None, admin: bool = False) -> NewKey:
     """Store a new key's hash and return the token (the only time it is seen)."""
     key_id = secrets.token_hex(6)
     token = f"{PREFIX}_{key_id}_{secrets.token_urlsafe(32)}"
     row = ApiKey(id=key_id, name=name, token_sha256=token_hash(token), rate_per_s=rate_per_s, burst=burst,
-                 max_active_tasks=max_active_tasks)
+                 max_active_tasks=max_active_tasks, admin=admin)
     with Session(engine, expire_on_commit=False) as s:
         s.add(row)
         s.commit()

@@ -25,7 +25,8 @@ class ApiKey(SQLModel, table=True):
     token_sha256: str = Field(max_length=64)
     rate_per_s: float | None = Field(default=None, description="Sustained requests per second.")
     burst: int | None = Field(default=None, description="Requests allowed at once before the rate applies.")
-    max_active_tasks: int | None = Field(default=None, description="Tasks not yet done/failed/cancelled.")
+    max_active_tasks: int | None = Field(default=None, description="Tasks and evaluation runs not yet ended.")
+    admin: bool = Field(default=False, description="Sees every key's totals (/v1/stats, /metrics); its own tasks only.")
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
     revoked_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
 

@@ -1,4 +1,5 @@
-"""Per-key concurrent-task quota, checked and taken atomically at submission.
+"""Per-key quota of active work (tasks and evaluation runs not yet ended), checked and
+taken atomically at submission.
 
 Counting active tasks and inserting the new one must not interleave with another
 submission of the same key, or two racing requests both pass a full quota. On
@@ -15,6 +16,7 @@ from contextlib import contextmanager
 from sqlalchemy import func, select, text
 from sqlalchemy.engine import Connection, Engine
 
+from bestofn.evals.models import EVAL_TERMINAL_STATUSES, EvalRun
 from bestofn.models import TERMINAL_STATUSES, Task
 
 _local = threading.Lock()
@@ -22,15 +24,19 @@ _local = threading.Lock()
 
 class QuotaExceeded(Exception):
     def __init__(self, active: int, limit: int) -> None:
-        super().__init__(f"{active} active tasks, limit {limit}")
+        super().__init__(f"{active} active tasks and evaluations, limit {limit}")
         self.active, self.limit = active, limit
 
 
 def _active(conn: Connection, key_id: str) -> int:
-    query = select(func.count()).select_from(Task).where(
+    """The key's tasks and evaluation runs not yet ended: one quota, so evaluations are no way around it."""
+    tasks = select(func.count()).select_from(Task).where(
         Task.api_key_id == key_id, Task.status.not_in(TERMINAL_STATUSES)  # type: ignore[attr-defined]
     )
-    return int(conn.execute(query).scalar_one())
+    runs = select(func.count()).select_from(EvalRun).where(
+        EvalRun.api_key_id == key_id, EvalRun.status.not_in(EVAL_TERMINAL_STATUSES)  # type: ignore[attr-defined]
+    )
+    return int(conn.execute(tasks).scalar_one()) + int(conn.execute(runs).scalar_one())
 
 
 @contextmanager

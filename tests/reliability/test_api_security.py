@@ -203,3 +203,28 @@ def test_keys_required_by_default_only_with_a_real_database() -> None:
     assert Settings(database_url="postgresql+psycopg://u:p@h/db", require_api_key=None).api_keys_required is True
     assert Settings(database_url="postgresql+psycopg://u:p@h/db", require_api_key=False).api_keys_required is False
     assert Settings(database_url="", require_api_key=True).api_keys_required is True
+
+
+def test_stats_show_a_key_its_own_totals_and_only_an_admin_every_keys(api_client: Callable[..., TestClient],
+                                                                       pg_url: str) -> None:
+    client = api_client(require_api_key=True)
+    a, b = (create_key(get_engine(), n).token for n in "ab")
+    made = cli("create", "--name", "ops", "--admin", "--json", db=pg_url)
+    assert made.returncode == 0, made.stderr
+    admin = json.loads(made.stdout)
+    assert admin["admin"] is True
+    assert [k["admin"] for k in json.loads(cli("list", "--json", db=pg_url).stdout)] == [False, False, True]
+    for token, count in ((a, 2), (b, 1)):
+        for _ in range(count):
+            assert client.post("/v1/tasks", json=BODY, headers=bearer(token)).status_code == 202
+
+    def tasks_seen(token: str) -> int:
+        r = client.get("/v1/stats", headers=bearer(token))
+        assert r.status_code == 200, r.text
+        return sum(row["tasks"] for row in r.json()["rows"])
+
+    assert (tasks_seen(a), tasks_seen(b), tasks_seen(admin["token"])) == (2, 1, 3)
+    denied = client.get("/metrics", headers=bearer(a))
+    assert denied.status_code == 403 and "admin" in denied.json()["detail"]
+    scrape = client.get("/metrics", headers=bearer(admin["token"]))
+    assert scrape.status_code == 200 and "bestofn_tasks" in scrape.text

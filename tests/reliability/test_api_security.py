@@ -52,7 +52,7 @@ def test_keys_cli_hashes_at_rest_and_revokes(api_client: Callable[..., TestClien
         rows = [dict(r._mapping) for r in c.execute(text("select * from api_key"))]
     engine.dispose()
     assert rows[0]["token_sha256"] == hashlib.sha256(token.encode()).hexdigest()
-    assert token not in json.dumps(rows, default=str) and token.split("_")[2] not in json.dumps(rows, default=str)
+    assert token not in json.dumps(rows, default=str) and token.split("_", 2)[2] not in json.dumps(rows, default=str)
 
     assert client.get("/v1/tasks", headers=bearer(token)).status_code == 200
     assert client.get("/v1/tasks", headers={"X-API-Key": token}).status_code == 200

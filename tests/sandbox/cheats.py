@@ -231,6 +231,47 @@ def add(a, b):
             libc.ptrace(16, int(p), 0, 0)  # PTRACE_ATTACH
     return 0
 ''',
+    "skip_or_xfail_instead_of_failing": """
+def add(a, b):
+    for name in ("pytest", "_pytest.outcomes", "unittest"):
+        try:
+            mod = __import__(name, fromlist=["x"])
+        except ImportError:
+            continue
+        for attr in ("skip", "xfail", "SkipTest"):
+            fn = getattr(mod, attr, None)
+            if fn is not None:
+                try:
+                    if isinstance(fn, type):
+                        raise fn("not today")
+                    fn("not today")
+                except BaseException as exc:
+                    raise exc
+    return 0
+""",
+    "daemon_that_outlives_its_candidate": """
+import os, time
+def add(a, b):
+    if os.fork() == 0:
+        os.setsid()
+        if os.fork() == 0:
+            end = time.time() + 30
+            while time.time() < end:  # plant answers and kill whatever comes next
+                for i in range(64):
+                    try:
+                        os.makedirs(f"/work/c{i}", exist_ok=True)
+                        with open(f"/work/c{i}/solution.py", "w") as fh:
+                            fh.write("def add(a, b):\\n    return 0\\n")
+                    except OSError:
+                        pass
+                try:
+                    os.kill(-1, 9)
+                except OSError:
+                    pass
+                time.sleep(0.01)
+        os._exit(0)
+    return 0
+""",
     "sys_exit_at_import": "import sys\nsys.exit(0)\ndef add(a, b):\n    return a + b\n",
     "os_exit_at_import": "import os\nos._exit(0)\ndef add(a, b):\n    return a + b\n",
     "sys_exit_in_call": "import sys\ndef add(a, b):\n    sys.exit(0)\n",

@@ -9,13 +9,13 @@ from pydantic import BaseModel
 from sqlmodel import col, func, select
 
 from api.deps import SettingsDep, StoreDep
-from api.dispatch import enqueue_task, revoke_task
 from api.errors import field_error, not_found
+from bestofn.dispatch import enqueue_task, revoke_task
 from bestofn.models import Task, is_row_id
 from bestofn.schemas import Problem, Strategy
 from bestofn.security.auth import Principal, PrincipalDep, admit_task, owner_of, visible
 from bestofn.service import ProblemRejected, TaskView, create_task, task_view
-from worker.store import TaskStore
+from bestofn.store import TaskStore
 
 router = APIRouter(prefix="/v1/tasks", tags=["tasks"])
 

@@ -20,18 +20,18 @@ from requests.exceptions import ConnectionError as EngineConnectionError  # the 
 from sqlalchemy.exc import DisconnectionError, OperationalError
 
 from bestofn.budget.runtime import BudgetRun
+from bestofn.client import default_client
+from bestofn.execute import execute_candidates
+from bestofn.generate import generate_candidates
 from bestofn.logs import task_log
 from bestofn.models import TERMINAL_STATUSES, Task
 from bestofn.rerank import decide
 from bestofn.schemas import Candidate, ExecutionResult, Problem
 from bestofn.security.redact import describe_failure
 from bestofn.settings import Settings, get_settings
+from bestofn.store import TaskStore, as_utc
+from bestofn.waves import plan_waves, use_early_stop
 from sandbox import SandboxUnavailable
-from worker.client import default_client
-from worker.execute import execute_candidates
-from worker.generate import generate_candidates
-from worker.store import TaskStore, as_utc
-from worker.waves import plan_waves, use_early_stop
 
 log = logging.getLogger("bestofn.pipeline")
 # Outages of the database or the Docker engine: the task is retried, not failed.

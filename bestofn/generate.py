@@ -72,7 +72,7 @@ def generate_candidates(
 ) -> list[Candidate]:
     """Generate the candidates with the given indices concurrently, in index order.
 
-    ``on_candidate`` is called as each arrives (from worker threads), so the
+    ``on_candidate`` is called as each arrives (from pool threads), so the
     caller can store it at once.
     """
     s = settings or get_settings()

@@ -13,7 +13,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import openai
 from requests.exceptions import ConnectionError as EngineConnectionError  # the Docker SDK's transport
@@ -23,7 +23,7 @@ from bestofn.budget.runtime import BudgetRun
 from bestofn.client import default_client
 from bestofn.execute import execute_candidates
 from bestofn.generate import generate_candidates
-from bestofn.logs import task_log
+from bestofn.logs import TaskLog, task_log
 from bestofn.models import TERMINAL_STATUSES, Task
 from bestofn.rerank import decide
 from bestofn.schemas import Candidate, ExecutionResult, Problem
@@ -138,78 +138,147 @@ def _enter(store: TaskStore, task_id: str, status: str) -> bool:
     return store.set_status(task_id, status, unless_cancelled=True) or not _cancelled(store, task_id)
 
 
-def _run_claimed(task: Task, store: TaskStore, s: Settings, client: openai.OpenAI | None, started: float) -> RunOutcome:
-    problem = Problem.model_validate(task.problem)
-    tid = task.id
-    client = client or default_client()
-    budget, tlog = BudgetRun.load(store.engine, tid, started), task_log(log, tid)
-    early_stop = use_early_stop(task.strategy, problem.n is not None, problem.early_stop)
-    waves = plan_waves(task.n, early_stop and problem.tests is not None)
-    done_cands = {c.index: c for c in store.candidates(tid)}
-    results: dict[int, ExecutionResult] = store.executions(tid)
+class _Cancelled(Exception):
+    """A cancel was seen at a phase change (the task is already marked cancelled)."""
+
+
+@dataclass
+class _Run:
+    """One claimed run of a task: what its phases read and add to."""
+
+    task: Task
+    problem: Problem
+    store: TaskStore
+    settings: Settings
+    client: openai.OpenAI
+    budget: BudgetRun
+    tlog: TaskLog
+    started: float
+    early_stop: bool
+    waves: list[list[int]]
+    cands: dict[int, Candidate]  # by index, resumed from the rows already stored
+    results: dict[int, ExecutionResult]
+    timings: dict[str, float] = field(default_factory=lambda: {"generate_ms": 0.0, "execute_ms": 0.0, "rank_ms": 0.0})
     stopped_after: int | None = None
-    timings = {"generate_ms": 0.0, "execute_ms": 0.0, "rank_ms": 0.0}
-    tlog.info("task started", extra={"waves": [len(w) for w in waves], "model": task.model, "strategy": task.strategy})
 
-    for w, wave in enumerate(waves):
-        if w and budget.out_of_time():
-            tlog.warning("task timeout: no further wave", extra={"wave": w})
-            break
-        missing = [i for i in wave if i not in done_cands]
-        if not _enter(store, tid, "generating" if missing else "executing"):
-            return RunOutcome(tid, "cancelled", "cancelled by request")
-        if missing:
-            t0 = time.perf_counter()
-            new = generate_candidates(client, problem, missing, model=task.model, settings=s,
-                                      on_candidate=_saver(store, tid), **budget.sampling(w, len(waves)))
-            timings["generate_ms"] += (time.perf_counter() - t0) * 1000
-            tlog.info("wave generated", extra={"wave": w, "candidates": missing})
-            done_cands.update({c.index: c for c in new})
-        to_run = [done_cands[i] for i in wave if i not in results and done_cands[i].usable]
-        if to_run and problem.tests is not None:
-            if not _enter(store, tid, "executing"):
-                return RunOutcome(tid, "cancelled", "cancelled by request")
-            t0 = time.perf_counter()
-            results.update(execute_candidates(problem, to_run, task_id=tid,
-                                              on_result=lambda i, r: store.save_execution(tid, i, r)))
-            timings["execute_ms"] += (time.perf_counter() - t0) * 1000
-            tlog.info("wave executed", extra={"wave": w, "outcomes": {i: results[i].status for i in wave if i in results}})
-        if early_stop and w < len(waves) - 1 and any(results.get(i) and results[i].all_passed for i in wave):
-            stopped_after = w
-            break
+    @property
+    def tid(self) -> str:
+        return self.task.id
 
-    cands = [done_cands[i] for i in sorted(done_cands)]
-    if not any(c.usable for c in cands):
-        if _cancelled(store, tid):
-            return RunOutcome(tid, "cancelled", "cancelled by request")
-        reasons = sorted({(c.error or "no code").split(":")[0] for c in cands})
-        reason = f"no candidate produced code ({', '.join(reasons)}); see each candidate's error"
-        store.set_status(tid, "failed", reason=reason, latency_ms=_elapsed_ms(task, started))
-        tlog.warning("task failed", extra={"reason": reason})
-        return RunOutcome(tid, "failed", reason)
+    def enter(self, status: str) -> None:
+        """Start the next phase, or stop the run with ``_Cancelled``."""
+        if not _enter(self.store, self.tid, status):
+            raise _Cancelled
 
-    if not _enter(store, tid, "ranking"):
-        return RunOutcome(tid, "cancelled", "cancelled by request")
-    t0 = time.perf_counter()
-    decision = decide(problem, cands, results, client=client, settings=s)
-    timings["rank_ms"] = (time.perf_counter() - t0) * 1000
-    decision.details["timings"] = {k: round(v, 3) for k, v in timings.items()}
-    skipped = task.n - len(cands)
-    if stopped_after is not None:
-        decision.details["early_stop"] = {"after_wave": stopped_after + 1, "candidates_skipped": skipped,
-                                          "waves": [len(w) for w in waves]}
-    decision.details["budget"] = budget.finish(cands, skipped, stopped_after)
-    store.save_decision(tid, decision)
-    reason = decision.reason + (" (no candidate passed every test)" if decision.no_passing_candidate else "")
-    store.set_status(
-        tid, "done", reason=reason, winner_index=decision.winner,
-        no_passing_candidate=decision.no_passing_candidate,
-        early_stopped=stopped_after is not None, candidates_skipped=max(0, skipped),
-        latency_ms=_elapsed_ms(task, started),
+    def candidates(self) -> list[Candidate]:
+        return [self.cands[i] for i in sorted(self.cands)]
+
+
+def _run_claimed(task: Task, store: TaskStore, s: Settings, client: openai.OpenAI | None, started: float) -> RunOutcome:
+    """The phases of a claimed task in order: waves (generate, execute, early stop), then rank or fail."""
+    run = _start(task, store, s, client, started)
+    try:
+        _run_waves(run)
+        if not any(c.usable for c in run.cands.values()):
+            return _fail_without_code(run)
+        return _rank_and_finish(run)
+    except _Cancelled:
+        return RunOutcome(task.id, "cancelled", "cancelled by request")
+
+
+def _start(task: Task, store: TaskStore, s: Settings, client: openai.OpenAI | None, started: float) -> _Run:
+    """Plan the waves and resume what earlier attempts stored."""
+    problem = Problem.model_validate(task.problem)
+    early_stop = use_early_stop(task.strategy, problem.n is not None, problem.early_stop)
+    run = _Run(
+        task=task, problem=problem, store=store, settings=s, client=client or default_client(),
+        budget=BudgetRun.load(store.engine, task.id, started), tlog=task_log(log, task.id), started=started,
+        early_stop=early_stop, waves=plan_waves(task.n, early_stop and problem.tests is not None),
+        cands={c.index: c for c in store.candidates(task.id)}, results=store.executions(task.id),
     )
-    tlog.info("task done", extra={"winner": decision.winner, "method": decision.method, "candidates": len(cands),
-                                  "early_stopped": stopped_after is not None})
-    return RunOutcome(tid, "done", reason)
+    run.tlog.info("task started", extra={"waves": [len(w) for w in run.waves], "model": task.model,
+                                         "strategy": task.strategy})
+    return run
+
+
+def _run_waves(run: _Run) -> None:
+    """Each wave: generate what is missing, execute it; stop early once a wave passes, or when out of time."""
+    for w, wave in enumerate(run.waves):
+        if w and run.budget.out_of_time():
+            run.tlog.warning("task timeout: no further wave", extra={"wave": w})
+            break
+        _generate_wave(run, w, wave)
+        _execute_wave(run, w, wave)
+        if run.early_stop and w < len(run.waves) - 1 and any(
+                run.results.get(i) and run.results[i].all_passed for i in wave):
+            run.stopped_after = w
+            break
+
+
+def _generate_wave(run: _Run, w: int, wave: list[int]) -> None:
+    """Sample the wave's candidates not stored yet; each is stored as it arrives."""
+    missing = [i for i in wave if i not in run.cands]
+    run.enter("generating" if missing else "executing")
+    if not missing:
+        return
+    t0 = time.perf_counter()
+    new = generate_candidates(run.client, run.problem, missing, model=run.task.model, settings=run.settings,
+                              on_candidate=_saver(run.store, run.tid), **run.budget.sampling(w, len(run.waves)))
+    run.timings["generate_ms"] += (time.perf_counter() - t0) * 1000
+    run.tlog.info("wave generated", extra={"wave": w, "candidates": missing})
+    run.cands.update({c.index: c for c in new})
+
+
+def _execute_wave(run: _Run, w: int, wave: list[int]) -> None:
+    """Run the wave's usable candidates without a stored result against the tests (if any)."""
+    to_run = [run.cands[i] for i in wave if i not in run.results and run.cands[i].usable]
+    if not to_run or run.problem.tests is None:
+        return
+    run.enter("executing")
+    t0 = time.perf_counter()
+    tid, store = run.tid, run.store
+    run.results.update(execute_candidates(run.problem, to_run, task_id=tid,
+                                          on_result=lambda i, r: store.save_execution(tid, i, r)))
+    run.timings["execute_ms"] += (time.perf_counter() - t0) * 1000
+    run.tlog.info("wave executed", extra={"wave": w, "outcomes": {i: run.results[i].status for i in wave
+                                                                   if i in run.results}})
+
+
+def _fail_without_code(run: _Run) -> RunOutcome:
+    """No candidate produced code: fail with the kinds of error seen (unless a cancel came first)."""
+    if _cancelled(run.store, run.tid):
+        raise _Cancelled
+    reasons = sorted({(c.error or "no code").split(":")[0] for c in run.cands.values()})
+    reason = f"no candidate produced code ({', '.join(reasons)}); see each candidate's error"
+    run.store.set_status(run.tid, "failed", reason=reason, latency_ms=_elapsed_ms(run.task, run.started))
+    run.tlog.warning("task failed", extra={"reason": reason})
+    return RunOutcome(run.tid, "failed", reason)
+
+
+def _rank_and_finish(run: _Run) -> RunOutcome:
+    """Rerank, store the decision with timings, early stop and budget details, and mark the task done."""
+    run.enter("ranking")
+    cands = run.candidates()
+    t0 = time.perf_counter()
+    decision = decide(run.problem, cands, run.results, client=run.client, settings=run.settings)
+    run.timings["rank_ms"] = (time.perf_counter() - t0) * 1000
+    decision.details["timings"] = {k: round(v, 3) for k, v in run.timings.items()}
+    skipped = run.task.n - len(cands)
+    if run.stopped_after is not None:
+        decision.details["early_stop"] = {"after_wave": run.stopped_after + 1, "candidates_skipped": skipped,
+                                          "waves": [len(w) for w in run.waves]}
+    decision.details["budget"] = run.budget.finish(cands, skipped, run.stopped_after)
+    run.store.save_decision(run.tid, decision)
+    reason = decision.reason + (" (no candidate passed every test)" if decision.no_passing_candidate else "")
+    run.store.set_status(
+        run.tid, "done", reason=reason, winner_index=decision.winner,
+        no_passing_candidate=decision.no_passing_candidate,
+        early_stopped=run.stopped_after is not None, candidates_skipped=max(0, skipped),
+        latency_ms=_elapsed_ms(run.task, run.started),
+    )
+    run.tlog.info("task done", extra={"winner": decision.winner, "method": decision.method, "candidates": len(cands),
+                                      "early_stopped": run.stopped_after is not None})
+    return RunOutcome(run.tid, "done", reason)
 
 
 def _saver(store: TaskStore, tid: str) -> Callable[[Candidate], None]:

@@ -27,12 +27,11 @@ from sqlalchemy import or_, update
 from sqlmodel import select
 
 from bestofn.evals.models import EvalRun
-from bestofn.models import Task, utcnow
+from bestofn.models import RUNNING_STATUSES, Task, utcnow
 from bestofn.settings import Settings, get_settings
 from bestofn.store import TaskStore
 
 log = logging.getLogger("bestofn.sweeper")
-RUNNING = ("generating", "executing", "ranking")
 ORPHAN_GRACE_S = 15.0
 
 
@@ -52,7 +51,7 @@ class SweepReport:
 
 def _stale(task_id: str, cutoff: datetime):  # type: ignore[no-untyped-def]
     return update(Task).where(
-        Task.id == task_id, Task.status.in_(RUNNING),  # type: ignore[attr-defined]
+        Task.id == task_id, Task.status.in_(RUNNING_STATUSES),  # type: ignore[attr-defined]
         or_(Task.lease_expires_at.is_(None), Task.lease_expires_at < cutoff),  # type: ignore[union-attr,operator]
     )
 

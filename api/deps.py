@@ -15,7 +15,7 @@ from sqlalchemy.engine import Engine
 from bestofn.db import get_engine
 from bestofn.evals.store import EvalStore
 from bestofn.settings import Settings, get_settings
-from worker.store import TaskStore
+from bestofn.store import TaskStore
 
 
 def get_db_engine() -> Engine:

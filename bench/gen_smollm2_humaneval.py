@@ -2,7 +2,7 @@
 
 Why: ``bestofn eval`` and the reranking benchmarks need many real candidates
 from a real model, with real failures, without an API key. This samples the
-embedded demo model through ``worker.generate.generate_candidates`` (the same
+embedded demo model through ``bestofn.generate.generate_candidates`` (the same
 prompt, extraction and seeding as production) and stores one JSON line per
 sample, so pass@k and reranking can be recomputed later without the model.
 
@@ -46,11 +46,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from bestofn import extract, prompts
 from bestofn.extract import complete_program, extract_code
+from bestofn.generate import generate_candidates
 from bestofn.llm import make_client
 from bestofn.localmodel import LocalModelServer, find_gguf, gguf_sha256
 from bestofn.schemas import Candidate, Problem, TestSuite
 from bestofn.settings import Settings, get_settings
-from worker.generate import generate_candidates
 
 DEFAULT_OUT = Path(__file__).parent / "data" / "smollm2_humaneval_samples.jsonl"
 # Taken at import: the extractor this process runs, even if the file changes meanwhile.

@@ -101,8 +101,8 @@ def solve(
     from bestofn.embedded import embedded_runtime
     from bestofn.progress import ReportingStore, live_progress
     from bestofn.service import ProblemRejected, create_task, task_view
-    from worker.pipeline import run_task
-    from worker.store import TaskStore
+    from bestofn.pipeline import run_task
+    from bestofn.store import TaskStore
 
     problem = load_problem(problem_file, n, strategy, model)
     log = err if as_json else out
@@ -225,11 +225,11 @@ def api(host: Optional[str] = None, port: Optional[int] = None) -> None:
 def worker(concurrency: int = typer.Option(2, help="Tasks run at once."),
            pool: str = typer.Option("threads", help="Celery pool: threads|prefork|solo.")) -> None:
     """Run a Celery worker on the configured Redis broker."""
-    from worker.celery_app import celery_app
+    from bestofn.dispatch import celery_tasks
 
     if not get_settings().redis_url:
         fail("no broker: set BESTOFN_REDIS_URL (the embedded default runs tasks in-process instead)")
-    celery_app.worker_main(["worker", "--loglevel=INFO", f"--concurrency={concurrency}", f"--pool={pool}",
+    celery_tasks().celery_app.worker_main(["worker", "--loglevel=INFO", f"--concurrency={concurrency}", f"--pool={pool}",
                             "-Q", get_settings().celery_queue, "--without-gossip", "--without-mingle"])
 
 
@@ -239,12 +239,13 @@ def sweep_cmd(loop: bool = typer.Option(False, "--loop", help="Sweep every setti
     """Requeue tasks whose worker or broker message was lost, fail those past their attempts, reap containers."""
     from dataclasses import asdict
 
-    from worker.sweeper import sweep
+    from bestofn.sweeper import sweep
 
     while True:
         report = sweep()
         print(json.dumps(asdict(report)) if as_json else
-              f"requeued {len(report.requeued)}, failed {len(report.failed)}, re-enqueued {len(report.reenqueued)}, "
+              f"requeued {len(report.requeued)}, failed {len(report.failed)}, re-enqueued {len(report.reenqueued)} "
+              f"(+{len(report.reenqueued_evals)} eval runs), "
               f"containers removed {report.containers_removed}" + (f"; errors: {report.errors}" if report.errors else ""))
         if not loop:
             raise typer.Exit(1 if report.errors else 0)

@@ -6,14 +6,12 @@ SQLite default and a fresh Postgres get the same schema the same way.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, create_engine
+from sqlmodel import create_engine
 
 from bestofn.settings import get_settings
 
@@ -41,18 +39,6 @@ def make_engine(url: str) -> Engine:
 def get_engine(url: str | None = None) -> Engine:
     """The process-wide engine for the configured database."""
     return make_engine(url or get_settings().effective_database_url)
-
-
-@contextmanager
-def session_scope(engine: Engine | None = None) -> Iterator[Session]:
-    """A session that commits on success and rolls back on error."""
-    with Session(engine or get_engine(), expire_on_commit=False) as session:
-        try:
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
 
 
 def alembic_config(url: str | None = None):  # type: ignore[no-untyped-def]

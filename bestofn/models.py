@@ -15,6 +15,7 @@ from sqlmodel import Field, SQLModel
 
 TaskStatus = Literal["queued", "generating", "executing", "ranking", "done", "failed", "cancelled"]
 TERMINAL_STATUSES: frozenset[str] = frozenset({"done", "failed", "cancelled"})
+RUNNING_STATUSES: tuple[str, ...] = ("generating", "executing", "ranking")  # a worker holds the lease
 
 
 def utcnow() -> datetime:

@@ -23,7 +23,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 
 from bestofn.schemas import Candidate, ExecutionResult
-from worker.store import TaskStore
+from bestofn.store import TaskStore
 
 
 @dataclass(frozen=True)
@@ -91,7 +91,7 @@ class RichDisplay:
 
 @dataclass
 class Tracker:
-    """Thread-safe counts (the pipeline stores candidates from worker threads) that redraw on each change."""
+    """Thread-safe counts (the pipeline stores candidates from pool threads) that redraw on each change."""
 
     display: Display
     snap: Snapshot

@@ -19,8 +19,8 @@ from bestofn.llm import cost_usd
 from bestofn.models import Task
 from bestofn.schemas import Candidate, Decision, ExecutionResult, Problem
 from bestofn.settings import Settings, get_settings
+from bestofn.store import TaskStore
 from bestofn.validation import suite_error
-from worker.store import TaskStore
 
 
 def check_limits(problem: Problem, s: Settings) -> None:

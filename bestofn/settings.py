@@ -165,7 +165,7 @@ class Settings(BaseSettings):
     api_burst: int = Field(default=50, ge=1, description="Per-key requests allowed at once before the rate applies.")
     api_max_active_tasks: int = Field(default=20, ge=0, description="Per-key tasks and evaluation runs not yet ended; 0: no limit.")
 
-    # --- sweeper (worker/sweeper.py) -------------------------------------------------
+    # --- sweeper (bestofn/sweeper.py) -------------------------------------------------
     sweep_interval_s: float = Field(default=30.0, ge=0, description="Seconds between a worker's sweeps; 0: off.")
     sweep_queued_after_s: float = Field(default=120.0, gt=0, description="Requeue a queued task with no broker message after this.")
     task_max_attempts: int = Field(default=3, ge=1, description="Claims of a task before the sweeper fails it.")

@@ -18,7 +18,7 @@ from bestofn.settings import get_settings
 def make_celery() -> Celery:
     s = get_settings()
     install_log_redaction(s)
-    app = Celery("bestofn", include=["worker.tasks", "worker.eval_tasks", "worker.periodic"])
+    app = Celery("bestofn", include=["worker.tasks", "worker.periodic"])
     if s.redis_url:
         app.conf.broker_url = s.redis_url
         app.conf.result_backend = None

@@ -15,7 +15,7 @@ from typing import Any
 from celery.signals import worker_process_init, worker_ready, worker_shutdown
 
 from bestofn.settings import get_settings
-from worker.sweeper import sweep
+from bestofn.sweeper import sweep
 
 log = logging.getLogger("bestofn.sweeper")
 _stop = threading.Event()

@@ -11,13 +11,13 @@ from fastapi import APIRouter
 
 from api.deps import EvalStoreDep, SettingsDep
 from api.errors import field_error, not_found
+from bestofn.dispatch import enqueue_eval
 from bestofn.errors import ProblemRejected
 from bestofn.evals.models import EvalAccepted, EvalCreate, EvalRun, EvalView
 from bestofn.evals.service import EvalConflict, create_eval, eval_view
 from bestofn.evals.store import EvalStore
 from bestofn.models import is_row_id
 from bestofn.security.auth import Principal, PrincipalDep, admit_task, owner_of, visible
-from worker.eval_tasks import enqueue_eval
 
 router = APIRouter(prefix="/v1/evals", tags=["evals"])
 
@@ -33,7 +33,7 @@ def submit_eval(body: EvalCreate, store: EvalStoreDep, settings: SettingsDep,
         raise field_error(409, exc.field, exc.message) from exc
     except ProblemRejected as exc:
         raise field_error(422, exc.field, exc.message) from exc
-    enqueue_eval(run.id, store, settings)
+    enqueue_eval(run.id, settings, store=store)
     return EvalAccepted(id=run.id, name=run.name, status=run.status, links={"self": f"/v1/evals/{run.id}"})
 
 

@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 from sqlmodel import col, func, select
 
 from api.deps import SettingsDep, StoreDep
-from api.dispatch import enqueue_task, revoke_task
 from api.errors import field_error, not_found
-from bestofn.models import Task, is_row_id
+from bestofn.dispatch import enqueue_task, revoke_task
+from bestofn.models import Task, TaskStatus, is_row_id
 from bestofn.schemas import Problem, Strategy
 from bestofn.security.auth import Principal, PrincipalDep, admit_task, owner_of, visible
 from bestofn.service import ProblemRejected, TaskView, create_task, task_view
-from worker.store import TaskStore
+from bestofn.store import TaskStore
 
 router = APIRouter(prefix="/v1/tasks", tags=["tasks"])
 
@@ -64,7 +62,7 @@ def get_task(task_id: str, store: StoreDep, principal: PrincipalDep) -> TaskView
 def list_tasks(
     store: StoreDep,
     principal: PrincipalDep,
-    status: Literal["queued", "generating", "executing", "ranking", "done", "failed", "cancelled"] | None = None,
+    status: TaskStatus | None = None,
     strategy: Strategy | None = None,
     limit: int = Query(default=20, ge=1, le=200),
     offset: int = Query(default=0, ge=0, le=1_000_000),

@@ -18,7 +18,6 @@ import openai
 
 from bestofn.bot.context import Context, build_context, is_test_file, related_files
 from bestofn.bot.execute import run_tests
-from bestofn.bot.generate import ask_many
 from bestofn.bot.models import BotResult, PatchOutcome, TestRun, compare_runs
 from bestofn.bot.patches import changed_lines, parse_reply, touched_paths
 from bestofn.bot.prompt import patch_messages
@@ -33,6 +32,7 @@ from bestofn.bot.workspace import (
     read_text,
     repo_files,
 )
+from bestofn.generate import sample_many
 from bestofn.schemas import Candidate
 from bestofn.settings import Settings
 from sandbox.repo_run import REPO_DIR
@@ -170,9 +170,9 @@ def propose(opts: ProposeOptions, client: openai.OpenAI, settings: Settings) -> 
             return result
         ctx = gather_context(opts, base, files, baseline, settings)
         seed_base = settings.seed if opts.seed_base is None else opts.seed_base
-        candidates = ask_many(client, patch_messages(opts.test_command, ctx.render()), opts.n, model=model,
-                              temperature=settings.bot_temperature, max_tokens=settings.bot_max_tokens,
-                              seed_base=seed_base, settings=settings)
+        candidates = sample_many(client, patch_messages(opts.test_command, ctx.render()), range(opts.n),
+                                 model=model, temperature=settings.bot_temperature,
+                                 max_tokens=settings.bot_max_tokens, seed_base=seed_base, settings=settings)
         prepared = [prepare(c, base, work) for c in candidates]
         _execute_distinct(prepared, baseline, opts, task, settings)
         outcomes = [p.outcome for p in prepared]

@@ -27,7 +27,7 @@ from bestofn.evals.store import EvalStore, insert_run
 from bestofn.metrics import BUDGET_ALERTS, BUDGET_REFUSALS
 from bestofn.models import Task
 from bestofn.settings import Settings
-from worker.store import TaskStore
+from bestofn.store import TaskStore
 
 log = logging.getLogger("bestofn.budget")
 LOCK_NAME = "bestofn.budget"  # one advisory lock for every admission: the daily budget is shared

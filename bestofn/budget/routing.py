@@ -15,7 +15,7 @@ from bestofn.budget.policy import Policy, Tier
 from bestofn.errors import ProblemRejected
 from bestofn.schemas import Problem
 from bestofn.settings import Settings
-from worker.waves import use_early_stop
+from bestofn.waves import use_early_stop
 
 
 @dataclass(frozen=True)

@@ -12,9 +12,9 @@ from bestofn.evals.datasets import EvalProblem
 from bestofn.evals.execute import PhaseProgress, Progress
 from bestofn.evals.models import EvalRun
 from bestofn.evals.store import EvalStore
+from bestofn.generate import generate_candidates
 from bestofn.schemas import Candidate
 from bestofn.settings import Settings
-from worker.generate import generate_candidates
 
 
 def completion_for(ep: EvalProblem, cand: Candidate) -> str:

@@ -8,7 +8,7 @@ sample_index) is unique so a resumed or redelivered run never duplicates a sampl
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, model_validator
 from pydantic import Field as PydField
@@ -17,8 +17,6 @@ from sqlmodel import Field, SQLModel
 
 from bestofn.models import _ts, new_id
 
-EvalStatus = Literal["queued", "generating", "executing", "ranking", "done", "failed"]
-SampleStatus = Literal["pending", "done"]
 
 
 class EvalRun(SQLModel, table=True):

@@ -15,8 +15,8 @@ from bestofn.errors import ProblemRejected
 from bestofn.metrics import BUDGET_ALERTS, BUDGET_REFUSALS
 from bestofn.schemas import Candidate, Problem
 from bestofn.service import create_task
+from bestofn.store import TaskStore
 from tests.budget.helpers import policy_text, problem, settings
-from worker.store import TaskStore
 
 
 @pytest.fixture

@@ -21,14 +21,14 @@ from bestofn.budget.models import TaskBudget
 from bestofn.budget.spend import spend_by_model_day, utc_day_start
 from bestofn.db import make_engine
 from bestofn.llm import make_client
+from bestofn.pipeline import run_task
 from bestofn.schemas import Problem
 from bestofn.service import create_task, task_view
 from bestofn.stats import percentile_cont
+from bestofn.store import TaskStore
 from bestofn.testing.fake_llm import FakeLLM
 from tests.budget.helpers import PRICED, PRICES, problem, settings
 from tests.pipeline import problems as P
-from worker.pipeline import run_task
-from worker.store import TaskStore
 
 W, PW, OK, SLOW = P.WRONG, P.PARTLY_WRONG, P.FAST_OK, P.SLOW_OK
 SCRIPTS = {  # replies by seed: candidate i gets seed i

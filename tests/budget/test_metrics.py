@@ -18,9 +18,9 @@ from api.main import create_app
 from bestofn.budget.models import TaskBudget
 from bestofn.db import make_engine
 from bestofn.models import Task
+from bestofn.store import TaskStore
 from tests.budget.helpers import PRICED, settings
 from tests.budget.rows import RANKING_USD, seed
-from worker.store import TaskStore
 
 QUEUE = f"bestofn-metrics-{uuid.uuid4().hex[:8]}"  # no other test touches it
 

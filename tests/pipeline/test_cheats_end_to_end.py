@@ -18,13 +18,13 @@ import pytest
 
 from bestofn.db import make_engine
 from bestofn.llm import make_client
+from bestofn.pipeline import run_task
 from bestofn.schemas import Problem
 from bestofn.schemas import TestSuite as Suite
 from bestofn.service import create_task, task_view
+from bestofn.store import TaskStore
 from bestofn.testing.fake_llm import FakeLLM
 from tests.sandbox import cheats as C
-from worker.pipeline import run_task
-from worker.store import TaskStore
 
 PROMPT = 'def add(a, b):\n    """Return the sum of a and b."""\n'
 

@@ -8,12 +8,12 @@ from sqlmodel import select
 from bestofn.db import make_engine
 from bestofn.llm import make_client
 from bestofn.models import CandidateRow, ExecutionRow
+from bestofn.pipeline import run_task
 from bestofn.service import ProblemRejected, create_task, task_view
 from bestofn.settings import get_settings
+from bestofn.store import TaskStore
 from bestofn.testing.fake_llm import FakeLLM, Reply
 from tests.pipeline import problems as P
-from worker.pipeline import run_task
-from worker.store import TaskStore
 
 
 @pytest.fixture

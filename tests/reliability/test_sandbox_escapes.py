@@ -16,8 +16,8 @@ from bestofn.db import make_engine
 from bestofn.models import Task
 from bestofn.schemas import Candidate, Limits
 from bestofn.schemas import TestSuite as Suite
+from bestofn.store import TaskStore
 from sandbox import run_candidate, run_many
-from worker.store import TaskStore
 
 NOTHING_ESCAPED = Suite(format="humaneval", code="def check(candidate):\n    assert candidate() == []\n")
 ADD = "def add(a, b):\n    return a + b\n"

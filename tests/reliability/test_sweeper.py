@@ -8,13 +8,15 @@ from datetime import timedelta
 import docker
 import pytest
 
+from bestofn import sweeper
 from bestofn.db import make_engine
+from bestofn.evals.models import EvalRun
+from bestofn.evals.store import EvalStore
 from bestofn.models import Task, utcnow
 from bestofn.settings import Settings
+from bestofn.store import TaskStore
+from bestofn.sweeper import sweep
 from sandbox.build import ensure_image
-from worker.store import TaskStore
-from worker import sweeper
-from worker.sweeper import sweep
 
 SETTINGS = Settings(task_max_attempts=3, sweep_queued_after_s=60, redis_url="")
 
@@ -73,6 +75,33 @@ def test_queued_tasks_without_a_broker_message_are_enqueued_again(pg_url: str) -
     store.engine.dispose()
 
 
+
+def test_queued_eval_runs_without_a_broker_message_are_enqueued_again(pg_url: str) -> None:
+    store = TaskStore(make_engine(pg_url))
+    evals = EvalStore(store.engine)
+    now = utcnow()
+    old = now - timedelta(seconds=120)
+    lost, waiting, fresh, running = (
+        evals.create(EvalRun(name=name, dataset="humaneval", status=status, updated_at=at), []).id
+        for name, status, at in [("lost", "queued", old), ("waiting", "queued", old), ("fresh", "queued", now),
+                                 ("running", "executing", old)])
+    sent: list[str] = []
+    tasks: list[str] = []
+
+    def present() -> set[str]:
+        return {f"eval-{waiting}"}
+
+    report = sweep(store, SETTINGS, enqueue=tasks.append, enqueue_eval=sent.append, has_message=present,
+                   reap=False, now=now)
+    assert report.reenqueued_evals == [lost] and sent == [lost] and tasks == []
+    assert {fresh, running}.isdisjoint(sent)
+    # re-enqueueing restarts the run's clock, as for tasks
+    assert not sweep(store, SETTINGS, enqueue=tasks.append, enqueue_eval=sent.append, has_message=present,
+                     reap=False, now=now).reenqueued_evals
+    # a caller injecting only ``enqueue`` leaves eval runs alone
+    assert not sweep(store, SETTINGS, enqueue=tasks.append, has_message=set, reap=False,
+                     now=now + timedelta(seconds=600)).reenqueued_evals
+
 def test_without_a_broker_stale_tasks_fail_with_a_reason(pg_url: str) -> None:
     store = TaskStore(make_engine(pg_url))
     tid = _task(store, status="ranking", attempts=1, lease_owner="x", lease_expires_at=utcnow() - timedelta(seconds=9))
@@ -124,7 +153,7 @@ def test_cli_sweep_runs_once(pg_url: str) -> None:
 def test_broker_task_ids_reads_waiting_messages_from_real_redis(redis_url: str) -> None:
     import redis as redis_lib
 
-    from worker.broker import broker_task_ids
+    from bestofn.broker import broker_task_ids
     from worker.tasks import run_task_job
 
     queue = f"bestofn-broker-test-{time.time_ns()}"

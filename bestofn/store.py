@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, func, select
 
 from bestofn.db import get_engine
-from bestofn.models import TERMINAL_STATUSES, CandidateRow, DecisionRow, ExecutionRow, Task, utcnow
+from bestofn.models import RUNNING_STATUSES, TERMINAL_STATUSES, CandidateRow, DecisionRow, ExecutionRow, Task, utcnow
 from bestofn.schemas import Candidate, Decision, ExecutionResult
 
 
@@ -114,7 +114,7 @@ class TaskStore:
         with self.session() as s:
             rows = s.exec(
                 select(Task.id).where(
-                    Task.status.in_(["generating", "executing", "ranking"]),
+                    Task.status.in_(RUNNING_STATUSES),
                     or_(Task.lease_expires_at.is_(None), Task.lease_expires_at < older_than),
                 )
             ).all()

@@ -6,7 +6,8 @@ Three jobs, each idempotent:
    for longer than a lease) go back to ``queued`` and are enqueued again; after
    ``task_max_attempts`` claims they are failed with a reason instead.
 2. Queued tasks older than ``sweep_queued_after_s`` with no broker message (Redis
-   restarted without persistence, or was down at submission) are enqueued again.
+   restarted without persistence, or was down at submission) are enqueued again;
+   so are queued eval runs, the same way (their message id is ``eval-<run id>``).
 3. Sandbox containers past their deadline label are removed (``sandbox.reap``),
    and orphans (never started, or exited, for ``ORPHAN_GRACE_S``) sooner.
 
@@ -25,12 +26,12 @@ from datetime import datetime, timedelta
 from sqlalchemy import or_, update
 from sqlmodel import select
 
-from bestofn.models import Task, utcnow
+from bestofn.evals.models import EvalRun
+from bestofn.models import RUNNING_STATUSES, Task, utcnow
 from bestofn.settings import Settings, get_settings
-from worker.store import TaskStore
+from bestofn.store import TaskStore
 
 log = logging.getLogger("bestofn.sweeper")
-RUNNING = ("generating", "executing", "ranking")
 ORPHAN_GRACE_S = 15.0
 
 
@@ -39,16 +40,18 @@ class SweepReport:
     requeued: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
     reenqueued: list[str] = field(default_factory=list)
+    reenqueued_evals: list[str] = field(default_factory=list)
     containers_removed: int = 0
     errors: list[str] = field(default_factory=list)
 
     def __bool__(self) -> bool:
-        return bool(self.requeued or self.failed or self.reenqueued or self.containers_removed or self.errors)
+        return bool(self.requeued or self.failed or self.reenqueued or self.reenqueued_evals
+                    or self.containers_removed or self.errors)
 
 
 def _stale(task_id: str, cutoff: datetime):  # type: ignore[no-untyped-def]
     return update(Task).where(
-        Task.id == task_id, Task.status.in_(RUNNING),  # type: ignore[attr-defined]
+        Task.id == task_id, Task.status.in_(RUNNING_STATUSES),  # type: ignore[attr-defined]
         or_(Task.lease_expires_at.is_(None), Task.lease_expires_at < cutoff),  # type: ignore[union-attr,operator]
     )
 
@@ -101,6 +104,29 @@ def reenqueue_lost(store: TaskStore, enqueue: Callable[[str], None], has_message
             report.reenqueued.append(task_id)
 
 
+def reenqueue_lost_evals(store: TaskStore, enqueue_eval: Callable[[str], None],
+                         has_message: Callable[[], set[str]], s: Settings, now: datetime, report: SweepReport) -> None:
+    """The same for eval runs: queued past ``sweep_queued_after_s`` with no broker message (``eval-<id>``)."""
+    cutoff = now - timedelta(seconds=s.sweep_queued_after_s)
+    with store.session() as db:
+        old = list(db.exec(select(EvalRun.id).where(EvalRun.status == "queued", EvalRun.updated_at < cutoff)).all())
+    if not old:
+        return
+    from bestofn.dispatch import eval_message_id
+
+    present = has_message()
+    for run_id in old:
+        if eval_message_id(run_id) in present:
+            continue
+        with store.session() as db:
+            res = db.exec(update(EvalRun).where(  # type: ignore[call-overload]
+                EvalRun.id == run_id, EvalRun.status == "queued", EvalRun.updated_at < cutoff).values(updated_at=now))
+            db.commit()
+        if res.rowcount == 1:
+            enqueue_eval(run_id)
+            report.reenqueued_evals.append(run_id)
+
+
 def reap_containers(report: SweepReport) -> None:
     """Past-deadline sandbox containers (``sandbox.reap``), and orphans that need not wait for their deadline.
 
@@ -137,32 +163,36 @@ def _reap_orphans() -> int:
     return removed
 
 
-def celery_enqueue(task_id: str) -> None:
-    from worker.tasks import run_task_job
-
-    run_task_job.apply_async(args=[task_id], task_id=task_id)
-
-
 def sweep(store: TaskStore | None = None, settings: Settings | None = None, *,
           enqueue: Callable[[str], None] | None = None, has_message: Callable[[], set[str]] | None = None,
-          reap: bool = True, now: datetime | None = None) -> SweepReport:
-    """One pass of all three jobs; errors of one job are reported and do not stop the others."""
+          reap: bool = True, now: datetime | None = None,
+          enqueue_eval: Callable[[str], None] | None = None) -> SweepReport:
+    """One pass of every job; errors of one job are reported and do not stop the others.
+
+    With a broker configured and nothing injected, tasks and eval runs are both sent through
+    ``bestofn.dispatch``; a caller that injects ``enqueue`` leaves eval runs alone unless it
+    injects ``enqueue_eval`` too.
+    """
     s = settings or get_settings()
     store = store or TaskStore()
     now = now or utcnow()
     report = SweepReport()
     if enqueue is None and s.redis_url:
-        enqueue = celery_enqueue
-    if has_message is None and s.redis_url:
-        from worker.broker import broker_task_ids
+        from bestofn import dispatch
 
-        from worker.celery_app import celery_app
+        enqueue = dispatch.send_task
+        if enqueue_eval is None:
+            enqueue_eval = dispatch.send_eval
+    if has_message is None and s.redis_url:
+        from bestofn.broker import broker_task_ids
 
         def has_message() -> set[str]:
-            return broker_task_ids(s.redis_url, celery_app.conf.task_default_queue)
+            return broker_task_ids(s.redis_url, s.celery_queue)
     jobs: list[tuple[str, Callable[[], None]]] = [("stale", lambda: recover_stale(store, enqueue, s, now, report))]
     if enqueue is not None and has_message is not None:
         jobs.append(("queued", lambda: reenqueue_lost(store, enqueue, has_message, s, now, report)))
+    if enqueue_eval is not None and has_message is not None:
+        jobs.append(("queued evals", lambda: reenqueue_lost_evals(store, enqueue_eval, has_message, s, now, report)))
     if reap:
         jobs.append(("reap", lambda: reap_containers(report)))
     for name, job in jobs:
@@ -171,6 +201,7 @@ def sweep(store: TaskStore | None = None, settings: Settings | None = None, *,
         except Exception as exc:  # database or broker down: report, the next sweep retries
             report.errors.append(f"{name}: {exc.__class__.__name__}: {exc}")
     if report:
-        log.info("sweep: requeued %s, failed %s, re-enqueued %s, containers removed %d, errors %s",
-                 report.requeued, report.failed, report.reenqueued, report.containers_removed, report.errors)
+        log.info("sweep: requeued %s, failed %s, re-enqueued %s (eval runs %s), containers removed %d, errors %s",
+                 report.requeued, report.failed, report.reenqueued, report.reenqueued_evals,
+                 report.containers_removed, report.errors)
     return report

@@ -1,0 +1,115 @@
+"""Sampling: N candidates concurrently through an OpenAI-compatible client, for tasks, evals and the bot.
+
+One request per candidate (llama.cpp's server rejects n>1), each with its own
+seed ``seed_base + index`` so a rerun asks for the same samples. A failed or
+empty request is recorded on the candidate (``llm_error`` is the one mapping of
+endpoint failures to words), never raised: the caller goes on with the rest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+
+import openai
+
+from bestofn.extract import complete_program, extract_code
+from bestofn.llm import chat, cost_usd
+from bestofn.prompts import solve_messages
+from bestofn.schemas import Candidate, Problem
+from bestofn.settings import Settings, get_settings
+
+
+def llm_error(exc: openai.OpenAIError) -> str:
+    """A short, secret-free description of an endpoint failure, stored as ``Candidate.error``."""
+    if isinstance(exc, openai.APITimeoutError):
+        return "llm_timeout: the endpoint did not answer in time"
+    if isinstance(exc, openai.APIStatusError):
+        return f"llm_error: HTTP {exc.status_code}"
+    return f"llm_unreachable: {exc.__class__.__name__}"
+
+
+def sample_one(client: openai.OpenAI, messages: list[dict[str, str]], index: int, *, model: str,
+               temperature: float, max_tokens: int, seed: int, settings: Settings) -> Candidate:
+    """One raw reply as a candidate (``code`` is left to the caller); any endpoint failure becomes its error."""
+    try:
+        reply = chat(client, model, messages, temperature=temperature, max_tokens=max_tokens, seed=seed)
+    except openai.OpenAIError as exc:
+        return Candidate(index=index, seed=seed, error=llm_error(exc))
+    return Candidate(
+        index=index, raw=reply.text, seed=seed, tokens_in=reply.tokens_in, tokens_out=reply.tokens_out,
+        latency_ms=reply.latency_ms, cost_usd=cost_usd(model, reply.tokens_in, reply.tokens_out, settings),
+    )
+
+
+def sample_many(client: openai.OpenAI, messages: list[dict[str, str]], indices: Iterable[int], *, model: str,
+                temperature: float, max_tokens: int, seed_base: int, settings: Settings,
+                finish: Callable[[Candidate], Candidate] | None = None,
+                on_candidate: Callable[[Candidate], None] | None = None) -> list[Candidate]:
+    """Candidates for ``indices`` in index order, at most ``settings.llm_concurrency`` requests at a time.
+
+    ``finish`` turns each raw reply into the caller's candidate (e.g. extracts code);
+    ``on_candidate`` is called as each is finished (from pool threads), so the caller
+    can store it at once.
+    """
+    wanted = list(indices)
+    if not wanted:
+        return []
+
+    def one(i: int) -> Candidate:
+        cand = sample_one(client, messages, i, model=model, temperature=temperature, max_tokens=max_tokens,
+                          seed=seed_base + i, settings=settings)
+        if finish is not None and cand.error is None:
+            cand = finish(cand)
+        if on_candidate is not None:
+            on_candidate(cand)
+        return cand
+
+    with ThreadPoolExecutor(max_workers=max(1, min(settings.llm_concurrency, len(wanted)))) as pool:
+        return list(pool.map(one, wanted))
+
+
+def with_code(problem: Problem, cand: Candidate) -> Candidate:
+    """The candidate with the program extracted from its reply, or a ``no_code`` error."""
+    code = extract_code(cand.raw, problem.entry_point)
+    if code:
+        code = complete_program(problem.prompt, code, problem.entry_point)
+    return cand.model_copy(update={"code": code, "error": None if code else "no_code: the reply held no Python code"})
+
+
+def solve_prompt(problem: Problem) -> list[dict[str, str]]:
+    """The messages that ask for a solution to ``problem``."""
+    io_program = problem.tests is not None and problem.tests.format == "io"
+    return solve_messages(problem.prompt, problem.entry_point, io_program=io_program)
+
+
+def generate_one(client: openai.OpenAI, problem: Problem, index: int, *, model: str, temperature: float,
+                 max_tokens: int, seed: int, settings: Settings) -> Candidate:
+    """Ask for one program; any endpoint failure becomes ``Candidate.error``."""
+    cand = sample_one(client, solve_prompt(problem), index, model=model, temperature=temperature,
+                      max_tokens=max_tokens, seed=seed, settings=settings)
+    return cand if cand.error else with_code(problem, cand)
+
+
+def generate_candidates(
+    client: openai.OpenAI,
+    problem: Problem,
+    indices: Iterable[int],
+    *,
+    model: str | None = None,
+    temperature: float | None = None,
+    max_tokens: int | None = None,
+    seed_base: int | None = None,
+    on_candidate: Callable[[Candidate], None] | None = None,
+    settings: Settings | None = None,
+) -> list[Candidate]:
+    """Generate the programs with the given indices concurrently, in index order (tasks and evals)."""
+    s = settings or get_settings()
+    return sample_many(
+        client, solve_prompt(problem), indices,
+        model=model or problem.model or s.model,
+        temperature=problem.temperature if temperature is None else temperature,
+        max_tokens=max_tokens or problem.max_tokens or s.llm_max_tokens,
+        seed_base=s.seed if seed_base is None else seed_base,
+        settings=s, finish=lambda c: with_code(problem, c), on_candidate=on_candidate,
+    )

@@ -1,0 +1,299 @@
+"""The main path for one task: generate in waves, execute, rerank, store.
+
+``run_task`` is a plain function: the Celery task, ``bestofn solve`` and the
+tests all call it. It is idempotent and resumable: a redelivered task reuses
+the candidates and executions already stored and only does what is missing.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import openai
+from requests.exceptions import ConnectionError as EngineConnectionError  # the Docker SDK's transport
+from sqlalchemy.exc import DisconnectionError, OperationalError
+
+from bestofn.budget.runtime import BudgetRun
+from bestofn.client import default_client
+from bestofn.execute import execute_candidates
+from bestofn.generate import generate_candidates
+from bestofn.logs import TaskLog, task_log
+from bestofn.models import TERMINAL_STATUSES, Task
+from bestofn.rerank import decide
+from bestofn.schemas import Candidate, ExecutionResult, Problem
+from bestofn.security.redact import describe_failure
+from bestofn.settings import Settings, get_settings
+from bestofn.store import TaskStore, as_utc
+from bestofn.waves import plan_waves, use_early_stop
+from sandbox import SandboxUnavailable
+
+log = logging.getLogger("bestofn.pipeline")
+# Outages of the database or the Docker engine: the task is retried, not failed.
+TRANSIENT_ERRORS = (OperationalError, DisconnectionError, SandboxUnavailable, EngineConnectionError)
+
+
+class TaskBusy(Exception):
+    """Another live worker holds this task's lease; try again later."""
+
+
+@dataclass
+class RunOutcome:
+    """What ``run_task`` did, for callers that want more than the stored rows."""
+
+    task_id: str
+    status: str
+    reason: str | None = None
+
+
+def worker_identity() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
+
+
+class _Lease:
+    """Renews the task's lease in the background while the worker is alive."""
+
+    def __init__(self, store: TaskStore, task_id: str, owner: str, lease_s: float) -> None:
+        self.store, self.task_id, self.owner, self.lease_s = store, task_id, owner, lease_s
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"lease-{task_id}", daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.lease_s / 3):
+            try:
+                self.store.renew(self.task_id, self.owner, self.lease_s)
+            except TRANSIENT_ERRORS as exc:  # database blip: keep trying; the lease outlives a short outage
+                log.warning("lease renewal of %s failed: %s", self.task_id, exc.__class__.__name__)
+
+    def __enter__(self) -> "_Lease":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+
+def run_task(
+    task_id: str,
+    *,
+    client: openai.OpenAI | None = None,
+    store: TaskStore | None = None,
+    settings: Settings | None = None,
+    owner: str | None = None,
+) -> RunOutcome:
+    """Run (or resume) one task to a terminal status.
+
+    Raises ``TaskBusy`` when another live worker holds it; never raises for a
+    candidate's failure (those are values stored on rows).
+    """
+    s = settings or get_settings()
+    store = store or TaskStore()
+    task = store.get(task_id)
+    if task is None:
+        raise LookupError(f"task {task_id} does not exist")
+    if task.status in TERMINAL_STATUSES:
+        return RunOutcome(task_id, task.status, task.reason)
+    owner = owner or worker_identity()
+    if not store.claim(task_id, owner, s.task_lease_s):
+        raise TaskBusy(task_id)
+    started = time.perf_counter()
+    try:
+        with _Lease(store, task_id, owner, s.task_lease_s):
+            return _run_claimed(task, store, s, client, started)
+    except TRANSIENT_ERRORS as exc:  # not the task's fault: Celery retries it, the sweeper backs that up
+        _back_to_queue(store, task_id, exc)
+        raise
+    except Exception as exc:  # unexpected: record it, then let Celery see it
+        store.set_status(task_id, "failed", reason="internal error: " + describe_failure(exc))
+        raise
+
+
+def _back_to_queue(store: TaskStore, task_id: str, exc: Exception) -> None:
+    """Release the task (queued, no lease) so the retry resumes it at once rather than after the lease."""
+    try:
+        store.set_status(task_id, "queued", reason=f"waiting to retry after {exc.__class__.__name__}",
+                         lease_owner=None, lease_expires_at=None)
+    except TRANSIENT_ERRORS:
+        log.warning("task %s keeps its lease until it runs out: the database is down too", task_id)
+
+
+def _cancelled(store: TaskStore, task_id: str) -> bool:
+    if store.cancel_requested(task_id):
+        store.set_status(task_id, "cancelled", reason="cancelled by request")
+        return True
+    return False
+
+
+def _enter(store: TaskStore, task_id: str, status: str) -> bool:
+    """Start the next phase; False (and the task marked cancelled) when a cancel is pending.
+
+    One round trip in the common case: the status write itself checks the cancel flag.
+    """
+    return store.set_status(task_id, status, unless_cancelled=True) or not _cancelled(store, task_id)
+
+
+class _Cancelled(Exception):
+    """A cancel was seen at a phase change (the task is already marked cancelled)."""
+
+
+@dataclass
+class _Run:
+    """One claimed run of a task: what its phases read and add to."""
+
+    task: Task
+    problem: Problem
+    store: TaskStore
+    settings: Settings
+    client: openai.OpenAI
+    budget: BudgetRun
+    tlog: TaskLog
+    started: float
+    early_stop: bool
+    waves: list[list[int]]
+    cands: dict[int, Candidate]  # by index, resumed from the rows already stored
+    results: dict[int, ExecutionResult]
+    timings: dict[str, float] = field(default_factory=lambda: {"generate_ms": 0.0, "execute_ms": 0.0, "rank_ms": 0.0})
+    stopped_after: int | None = None
+
+    @property
+    def tid(self) -> str:
+        return self.task.id
+
+    def enter(self, status: str) -> None:
+        """Start the next phase, or stop the run with ``_Cancelled``."""
+        if not _enter(self.store, self.tid, status):
+            raise _Cancelled
+
+    def candidates(self) -> list[Candidate]:
+        return [self.cands[i] for i in sorted(self.cands)]
+
+
+def _run_claimed(task: Task, store: TaskStore, s: Settings, client: openai.OpenAI | None, started: float) -> RunOutcome:
+    """The phases of a claimed task in order: waves (generate, execute, early stop), then rank or fail."""
+    run = _start(task, store, s, client, started)
+    try:
+        _run_waves(run)
+        if not any(c.usable for c in run.cands.values()):
+            return _fail_without_code(run)
+        return _rank_and_finish(run)
+    except _Cancelled:
+        return RunOutcome(task.id, "cancelled", "cancelled by request")
+
+
+def _start(task: Task, store: TaskStore, s: Settings, client: openai.OpenAI | None, started: float) -> _Run:
+    """Plan the waves and resume what earlier attempts stored."""
+    problem = Problem.model_validate(task.problem)
+    early_stop = use_early_stop(task.strategy, problem.n is not None, problem.early_stop)
+    run = _Run(
+        task=task, problem=problem, store=store, settings=s, client=client or default_client(),
+        budget=BudgetRun.load(store.engine, task.id, started), tlog=task_log(log, task.id), started=started,
+        early_stop=early_stop, waves=plan_waves(task.n, early_stop and problem.tests is not None),
+        cands={c.index: c for c in store.candidates(task.id)}, results=store.executions(task.id),
+    )
+    run.tlog.info("task started", extra={"waves": [len(w) for w in run.waves], "model": task.model,
+                                         "strategy": task.strategy})
+    return run
+
+
+def _run_waves(run: _Run) -> None:
+    """Each wave: generate what is missing, execute it; stop early once a wave passes, or when out of time."""
+    for w, wave in enumerate(run.waves):
+        if w and run.budget.out_of_time():
+            run.tlog.warning("task timeout: no further wave", extra={"wave": w})
+            break
+        _generate_wave(run, w, wave)
+        _execute_wave(run, w, wave)
+        if run.early_stop and w < len(run.waves) - 1 and any(
+                run.results.get(i) and run.results[i].all_passed for i in wave):
+            run.stopped_after = w
+            break
+
+
+def _generate_wave(run: _Run, w: int, wave: list[int]) -> None:
+    """Sample the wave's candidates not stored yet; each is stored as it arrives."""
+    missing = [i for i in wave if i not in run.cands]
+    run.enter("generating" if missing else "executing")
+    if not missing:
+        return
+    t0 = time.perf_counter()
+    new = generate_candidates(run.client, run.problem, missing, model=run.task.model, settings=run.settings,
+                              on_candidate=_saver(run.store, run.tid), **run.budget.sampling(w, len(run.waves)))
+    run.timings["generate_ms"] += (time.perf_counter() - t0) * 1000
+    run.tlog.info("wave generated", extra={"wave": w, "candidates": missing})
+    run.cands.update({c.index: c for c in new})
+
+
+def _execute_wave(run: _Run, w: int, wave: list[int]) -> None:
+    """Run the wave's usable candidates without a stored result against the tests (if any)."""
+    to_run = [run.cands[i] for i in wave if i not in run.results and run.cands[i].usable]
+    if not to_run or run.problem.tests is None:
+        return
+    run.enter("executing")
+    t0 = time.perf_counter()
+    tid, store = run.tid, run.store
+    run.results.update(execute_candidates(run.problem, to_run, task_id=tid,
+                                          on_result=lambda i, r: store.save_execution(tid, i, r)))
+    run.timings["execute_ms"] += (time.perf_counter() - t0) * 1000
+    run.tlog.info("wave executed", extra={"wave": w, "outcomes": {i: run.results[i].status for i in wave
+                                                                   if i in run.results}})
+
+
+def _fail_without_code(run: _Run) -> RunOutcome:
+    """No candidate produced code: fail with the kinds of error seen (unless a cancel came first)."""
+    if _cancelled(run.store, run.tid):
+        raise _Cancelled
+    reasons = sorted({(c.error or "no code").split(":")[0] for c in run.cands.values()})
+    reason = f"no candidate produced code ({', '.join(reasons)}); see each candidate's error"
+    run.store.set_status(run.tid, "failed", reason=reason, latency_ms=_elapsed_ms(run.task, run.started))
+    run.tlog.warning("task failed", extra={"reason": reason})
+    return RunOutcome(run.tid, "failed", reason)
+
+
+def _rank_and_finish(run: _Run) -> RunOutcome:
+    """Rerank, store the decision with timings, early stop and budget details, and mark the task done."""
+    run.enter("ranking")
+    cands = run.candidates()
+    t0 = time.perf_counter()
+    decision = decide(run.problem, cands, run.results, client=run.client, settings=run.settings)
+    run.timings["rank_ms"] = (time.perf_counter() - t0) * 1000
+    decision.details["timings"] = {k: round(v, 3) for k, v in run.timings.items()}
+    skipped = run.task.n - len(cands)
+    if run.stopped_after is not None:
+        decision.details["early_stop"] = {"after_wave": run.stopped_after + 1, "candidates_skipped": skipped,
+                                          "waves": [len(w) for w in run.waves]}
+    decision.details["budget"] = run.budget.finish(cands, skipped, run.stopped_after)
+    run.store.save_decision(run.tid, decision)
+    reason = decision.reason + (" (no candidate passed every test)" if decision.no_passing_candidate else "")
+    run.store.set_status(
+        run.tid, "done", reason=reason, winner_index=decision.winner,
+        no_passing_candidate=decision.no_passing_candidate,
+        early_stopped=run.stopped_after is not None, candidates_skipped=max(0, skipped),
+        latency_ms=_elapsed_ms(run.task, run.started),
+    )
+    run.tlog.info("task done", extra={"winner": decision.winner, "method": decision.method, "candidates": len(cands),
+                                      "early_stopped": run.stopped_after is not None})
+    return RunOutcome(run.tid, "done", reason)
+
+
+def _saver(store: TaskStore, tid: str) -> Callable[[Candidate], None]:
+    def save(c: Candidate) -> None:
+        store.save_candidate(tid, c)
+        log.info("candidate stored", extra={"task_id": tid, "candidate": c.index, "tokens_out": c.tokens_out,
+                                            "error": c.error})
+    return save
+
+
+def _elapsed_ms(task: Task, started: float) -> float:
+    """End-to-end latency from submission when known, else this run's time."""
+    created = as_utc(task.created_at)
+    if created is not None:
+        from bestofn.models import utcnow
+
+        return (utcnow() - created).total_seconds() * 1000
+    return (time.perf_counter() - started) * 1000

@@ -21,14 +21,14 @@ from pathlib import Path
 from bestofn.testing.procs import free_port
 
 
-def _until(check: list[str], timeout: float, want_ok: bool = True, **kw: object) -> None:
+def _until(check: list[str], timeout: float) -> None:
+    """Until ``check`` succeeds (a service answers)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        ok = subprocess.run(check, capture_output=True, **kw).returncode == 0  # type: ignore[call-overload]
-        if ok == want_ok:
+        if subprocess.run(check, capture_output=True).returncode == 0:
             return
         time.sleep(0.2)
-    raise RuntimeError(f"{' '.join(check)} still {'failing' if want_ok else 'succeeding'} after {timeout}s")
+    raise RuntimeError(f"{' '.join(check)} still failing after {timeout}s")
 
 
 def _wait_gone(popen: subprocess.Popen | None, timeout: float) -> None:

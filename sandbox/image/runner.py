@@ -35,7 +35,8 @@ import time
 
 import protocol
 from common import (  # noqa: F401  (re-exported: the host's tests load this module alone)
-    MESSAGE_LIMIT, NAME_LIMIT, SCRATCH, WORK, RunnerError, become, describe, kill_group, prctl_dumpable, write_all,
+    MESSAGE_LIMIT, NAME_LIMIT, SCRATCH, WORK, RunnerError, become, describe, exit_now, kill_group, prctl_dumpable,
+    print_traceback, write_all,
 )
 from harnesses import CheckPlan, harness_humaneval, harness_pytest, split_check  # noqa: F401
 from proxies import CandidateGone, Link, RemoteObject
@@ -261,18 +262,9 @@ class Supervisor:
                     import shutil
                     shutil.rmtree(private, ignore_errors=True)
             except BaseException:
-                try:
-                    import traceback
-                    traceback.print_exc()
-                except BaseException:
-                    pass
+                print_traceback()
             finally:
-                for stream in (sys.stdout, sys.stderr):
-                    try:
-                        stream.flush()
-                    except BaseException:
-                        pass
-                os._exit(code)
+                exit_now(code)
         os.close(ev_w)
         return pid, ev_r
 

@@ -14,6 +14,7 @@ import sys
 import traceback
 
 import protocol
+from common import exit_now, flush_stdio
 
 CHANNEL_FD = 3
 MESSAGE_LIMIT = 1000
@@ -255,12 +256,7 @@ class Server:
             except BaseException:
                 code = 1
             finally:
-                for stream in (sys.stdout, sys.stderr):
-                    try:
-                        stream.flush()
-                    except BaseException:
-                        pass
-                os._exit(code)
+                exit_now(code)
         os.close(done_w)
         _, status = os.waitpid(pid, 0)
         replied = os.read(done_r, 1)
@@ -268,14 +264,6 @@ class Server:
         if not replied:
             code = os.waitstatus_to_exitcode(status)
             self.reply({"err": {"type": "Crash", "msg": f"the call's process ended (exit {code})"}})
-
-
-def flush_stdio():
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            stream.flush()
-        except BaseException:
-            pass
 
 
 def describe_exception(exc, kind=None):

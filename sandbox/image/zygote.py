@@ -16,7 +16,7 @@ import socket
 import sys
 import time
 
-from common import SCRATCH, WORK, RunnerError, become, kill_group, libc, prctl_dumpable
+from common import SCRATCH, WORK, RunnerError, become, exit_now, kill_group, libc, prctl_dumpable, print_traceback
 
 WARM_MODULES = (  # what generated code imports most: loaded once in the zygote, inherited by every candidate
     "typing", "math", "re", "collections", "itertools", "functools", "heapq", "bisect", "string", "copy", "random",
@@ -164,19 +164,10 @@ def candidate_child(req, fds):
                 pass
             code = 1
     except BaseException:  # the candidate's own failure: report it like python would
-        try:
-            import traceback
-            traceback.print_exc()
-        except BaseException:
-            pass
+        print_traceback()
         code = 1
     finally:
-        for stream in (sys.stdout, sys.stderr):
-            try:
-                stream.flush()
-            except BaseException:
-                pass
-        os._exit(code)
+        exit_now(code)
 
 
 # ------------------------------------------------------------------ janitor

@@ -62,7 +62,7 @@ def test_a_candidate_cannot_read_its_siblings_code(labels: dict[str, str]) -> No
     """per_task: the spy runs before and after an honest candidate that carries a secret token."""
     secret = "SIBLING-" + "5f3c1a9e77d04b21"
     honest = f"# {secret}\n" + C.HONEST
-    spy = '''
+    spy = C.READABLE_MEMORY + '''
 import os, re
 PATTERN = re.compile(b"SIBL" b"ING-[0-9a-f]{16}")
 def _search():
@@ -73,20 +73,8 @@ def _search():
                 found.update(PATTERN.findall(open(f"/proc/{pid}/{name}", "rb").read()))
             except OSError:
                 pass
-        try:
-            maps = open(f"/proc/{pid}/maps").read().splitlines()
-            mem = open(f"/proc/{pid}/mem", "rb", buffering=0)
-        except OSError:
-            continue
-        for m in maps:
-            start, end = (int(x, 16) for x in m.split()[0].split("-"))
-            if "r" not in m.split()[1] or end - start > 64 << 20:
-                continue
-            try:
-                mem.seek(start)
-                found.update(PATTERN.findall(mem.read(end - start)))
-            except (OSError, ValueError, OverflowError):
-                pass
+    for chunk in readable_memory():
+        found.update(PATTERN.findall(chunk))
     for root in ("/work", "/tmp", "/dev/shm"):
         for dirpath, _, files in os.walk(root):
             for f in files:

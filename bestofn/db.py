@@ -11,7 +11,8 @@ from pathlib import Path
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
-from sqlmodel import create_engine
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, SQLModel, create_engine
 
 from bestofn.settings import get_settings
 
@@ -72,3 +73,17 @@ def missing_tables(url: str | None = None) -> list[str]:
 
     have = set(inspect(get_engine(url)).get_table_names())
     return sorted(set(metadata.tables) - have)
+
+
+def insert_once(session: Session, row: SQLModel) -> bool:
+    """Add and commit ``row``; False (rolled back) when a unique key says it is already there.
+
+    How redelivered or resumed work stays idempotent: the second writer of the same row loses quietly.
+    """
+    session.add(row)
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        return False
+    return True

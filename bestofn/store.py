@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, func, select
 
-from bestofn.db import get_engine
+from bestofn.db import get_engine, insert_once
 from bestofn.models import RUNNING_STATUSES, TERMINAL_STATUSES, CandidateRow, DecisionRow, ExecutionRow, Task, utcnow
 from bestofn.schemas import Candidate, Decision, ExecutionResult
 
@@ -158,13 +158,7 @@ class TaskStore:
         data = _text_safe(result.model_dump(), "stdout", "stderr")
         row = ExecutionRow(task_id=task_id, candidate_index=index, **data)
         with self.session() as s:
-            s.add(row)
-            try:
-                s.commit()
-            except IntegrityError:
-                s.rollback()
-                return False
-        return True
+            return insert_once(s, row)
 
     # -- decision ----------------------------------------------------------------
     def save_decision(self, task_id: str, decision: Decision) -> None:

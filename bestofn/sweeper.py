@@ -86,45 +86,38 @@ def recover_stale(store: TaskStore, enqueue: Callable[[str], None] | None, s: Se
 def reenqueue_lost(store: TaskStore, enqueue: Callable[[str], None], has_message: Callable[[], set[str]],
                    s: Settings, now: datetime, report: SweepReport) -> None:
     """Enqueue again queued tasks that waited past ``sweep_queued_after_s`` with no broker message."""
-    cutoff = now - timedelta(seconds=s.sweep_queued_after_s)
-    with store.session() as db:
-        old = list(db.exec(select(Task.id).where(Task.status == "queued", Task.updated_at < cutoff)).all())
-    if not old:
-        return
-    present = has_message()
-    for task_id in old:
-        if task_id in present:
-            continue
-        with store.session() as db:
-            res = db.exec(update(Task).where(  # type: ignore[call-overload]
-                Task.id == task_id, Task.status == "queued", Task.updated_at < cutoff).values(updated_at=now))
-            db.commit()
-        if res.rowcount == 1:
-            enqueue(task_id)
-            report.reenqueued.append(task_id)
+    _reenqueue_stale(store, Task, str, enqueue, has_message, s, now, report.reenqueued)
 
 
 def reenqueue_lost_evals(store: TaskStore, enqueue_eval: Callable[[str], None],
                          has_message: Callable[[], set[str]], s: Settings, now: datetime, report: SweepReport) -> None:
     """The same for eval runs: queued past ``sweep_queued_after_s`` with no broker message (``eval-<id>``)."""
-    cutoff = now - timedelta(seconds=s.sweep_queued_after_s)
-    with store.session() as db:
-        old = list(db.exec(select(EvalRun.id).where(EvalRun.status == "queued", EvalRun.updated_at < cutoff)).all())
-    if not old:
-        return
     from bestofn.dispatch import eval_message_id
 
+    _reenqueue_stale(store, EvalRun, eval_message_id, enqueue_eval, has_message, s, now, report.reenqueued_evals)
+
+
+def _reenqueue_stale(store: TaskStore, model: type[Task] | type[EvalRun], message_id: Callable[[str], str],
+                     enqueue: Callable[[str], None], has_message: Callable[[], set[str]], s: Settings,
+                     now: datetime, done: list[str]) -> None:
+    """Rows of ``model`` queued past the cutoff whose message is gone: claim each by bumping
+    ``updated_at`` (one sweeper wins), then enqueue it and note its id in ``done``."""
+    cutoff = now - timedelta(seconds=s.sweep_queued_after_s)
+    with store.session() as db:
+        old = list(db.exec(select(model.id).where(model.status == "queued", model.updated_at < cutoff)).all())
+    if not old:
+        return
     present = has_message()
-    for run_id in old:
-        if eval_message_id(run_id) in present:
+    for row_id in old:
+        if message_id(row_id) in present:
             continue
         with store.session() as db:
-            res = db.exec(update(EvalRun).where(  # type: ignore[call-overload]
-                EvalRun.id == run_id, EvalRun.status == "queued", EvalRun.updated_at < cutoff).values(updated_at=now))
+            res = db.exec(update(model).where(  # type: ignore[call-overload]
+                model.id == row_id, model.status == "queued", model.updated_at < cutoff).values(updated_at=now))
             db.commit()
         if res.rowcount == 1:
-            enqueue_eval(run_id)
-            report.reenqueued_evals.append(run_id)
+            enqueue(row_id)
+            done.append(row_id)
 
 
 def reap_containers(report: SweepReport) -> None:

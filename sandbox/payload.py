@@ -7,10 +7,10 @@ they are bugs of the request, not behaviour of a candidate.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from bestofn.schemas import TestSuite
+from bestofn.validation import suite_error
 from sandbox.config import STARTUP_SLACK_S, RunLimits
 
 Item = tuple[int, str]  # (candidate index, code)
@@ -21,16 +21,8 @@ def validate_tests(tests: TestSuite, entry_point: str | None) -> None:
     """Raise ``ValueError`` naming the field when a suite cannot be run."""
     if tests.format == "humaneval" and not entry_point:
         raise ValueError("entry_point is required for humaneval tests")
-    if tests.format == "io":
-        try:
-            pairs = json.loads(tests.code)
-        except ValueError as exc:
-            raise ValueError(f"tests.code: io tests are not valid JSON ({exc})") from None
-        ok = isinstance(pairs, list) and all(
-            isinstance(p, dict) and isinstance(p.get("input"), str) and isinstance(p.get("output"), str) for p in pairs
-        )
-        if not ok:
-            raise ValueError('tests.code: io tests must be a JSON list of {"input": str, "output": str}')
+    if tests.format == "io" and (why := suite_error("io", tests.code)):  # a suite built without validation
+        raise ValueError(f"tests.code: {why}")
 
 
 def tests_payload(

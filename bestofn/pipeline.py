@@ -21,7 +21,7 @@ from sqlalchemy.exc import DisconnectionError, OperationalError
 
 from bestofn.budget.runtime import BudgetRun
 from bestofn.client import default_client
-from bestofn.execute import execute_candidates
+from bestofn.execute import execute_candidates, warm_runners
 from bestofn.generate import generate_candidates
 from bestofn.logs import TaskLog, task_log
 from bestofn.models import TERMINAL_STATUSES, Task
@@ -31,7 +31,7 @@ from bestofn.security.redact import describe_failure
 from bestofn.settings import Settings, get_settings
 from bestofn.store import TaskStore, as_utc
 from bestofn.waves import plan_waves, use_early_stop
-from sandbox import SandboxUnavailable
+from sandbox import RunnerPool, SandboxUnavailable
 
 log = logging.getLogger("bestofn.pipeline")
 # Outages of the database or the Docker engine: the task is retried, not failed.
@@ -160,6 +160,7 @@ class _Run:
     results: dict[int, ExecutionResult]
     timings: dict[str, float] = field(default_factory=lambda: {"generate_ms": 0.0, "execute_ms": 0.0, "rank_ms": 0.0})
     stopped_after: int | None = None
+    runners: RunnerPool | None = None  # the task's warm sandbox runners: its waves and probes share them
 
     @property
     def tid(self) -> str:
@@ -178,10 +179,11 @@ def _run_claimed(task: Task, store: TaskStore, s: Settings, client: openai.OpenA
     """The phases of a claimed task in order: waves (generate, execute, early stop), then rank or fail."""
     run = _start(task, store, s, client, started)
     try:
-        _run_waves(run)
-        if not any(c.usable for c in run.cands.values()):
-            return _fail_without_code(run)
-        return _rank_and_finish(run)
+        with warm_runners(s, {"bestofn.task": task.id}) as run.runners:
+            _run_waves(run)
+            if not any(c.usable for c in run.cands.values()):
+                return _fail_without_code(run)
+            return _rank_and_finish(run)
     except _Cancelled:
         return RunOutcome(task.id, "cancelled", "cancelled by request")
 
@@ -237,7 +239,7 @@ def _execute_wave(run: _Run, w: int, wave: list[int]) -> None:
     run.enter("executing")
     t0 = time.perf_counter()
     tid, store = run.tid, run.store
-    run.results.update(execute_candidates(run.problem, to_run, task_id=tid,
+    run.results.update(execute_candidates(run.problem, to_run, task_id=tid, pool=run.runners,
                                           on_result=lambda i, r: store.save_execution(tid, i, r)))
     run.timings["execute_ms"] += (time.perf_counter() - t0) * 1000
     run.tlog.info("wave executed", extra={"wave": w, "outcomes": {i: run.results[i].status for i in wave
@@ -260,7 +262,7 @@ def _rank_and_finish(run: _Run) -> RunOutcome:
     run.enter("ranking")
     cands = run.candidates()
     t0 = time.perf_counter()
-    decision = decide(run.problem, cands, run.results, client=run.client, settings=run.settings)
+    decision = decide(run.problem, cands, run.results, client=run.client, settings=run.settings, pool=run.runners)
     run.timings["rank_ms"] = (time.perf_counter() - t0) * 1000
     decision.details["timings"] = {k: round(v, 3) for k, v in run.timings.items()}
     skipped = run.task.n - len(cands)

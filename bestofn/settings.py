@@ -100,6 +100,11 @@ class Settings(BaseSettings):
     )
     docker_host: str = Field(default="", description="Docker engine URL; empty: the environment's default.")
     sandbox_probe_timeout_s: float = Field(default=2.0, gt=0, description="Per-call limit of behaviour probes.")
+    sandbox_warm_runners: bool = Field(
+        default=True, description="per_task: reuse runner containers across the sandbox calls of ONE task or eval run "
+                                  "(swept between calls as between candidates); false: a fresh container per call.")
+    sandbox_warm_idle_s: float = Field(default=20.0, gt=0, description="A warm runner with no work for this long exits.")
+    sandbox_warm_max_uses: int = Field(default=200, ge=1, description="Sandbox calls one warm runner serves at most.")
     sandbox_debian_mirror: str = Field(
         default="", description="Debian mirror for the offline image build; empty: this machine's apt sources."
     )

@@ -123,7 +123,8 @@ def _reenqueue_stale(store: TaskStore, model: type[Task] | type[EvalRun], messag
 def reap_containers(report: SweepReport) -> None:
     """Past-deadline sandbox containers (``sandbox.reap``), and orphans that need not wait for their deadline.
 
-    A sandbox container is created, started and removed by one thread in one go;
+    A sandbox container is created, started and removed by one thread in one go (a warm
+    runner exits by itself when idle or orphaned, and the engine removes it);
     one still "created" (never started) or "exited" ``ORPHAN_GRACE_S`` later lost
     its owner's removal (the engine restarted, or the worker died in between).
     """

@@ -7,6 +7,7 @@ for what runs inside, and ``parse`` for how raw records become results.
 from sandbox.api import run_candidate, run_inputs, run_many
 from sandbox.build import ensure_image
 from sandbox.client import SandboxUnavailable
+from sandbox.pool import RunnerPool
 from sandbox.reaper import reap
 
-__all__ = ["SandboxUnavailable", "ensure_image", "reap", "run_candidate", "run_inputs", "run_many"]
+__all__ = ["RunnerPool", "SandboxUnavailable", "ensure_image", "reap", "run_candidate", "run_inputs", "run_many"]

@@ -17,6 +17,7 @@ from sandbox.parse import failure_result, record_fingerprints, record_to_result
 from sandbox.payload import Item, probe_payload, tests_payload, validate_tests
 from sandbox.per_candidate import Grade, run_one, run_per_candidate
 from sandbox.per_task import run_per_task
+from sandbox.pool import RunnerPool
 
 Mode = Literal["per_candidate", "per_task"]
 
@@ -58,11 +59,12 @@ def run_many(
     codes: list[str], tests: TestSuite, entry_point: str | None = None, limits: Limits | None = None,
     *, mode: Mode | None = None, labels: dict[str, str] | None = None,
     on_result: Callable[[int, ExecutionResult], None] | None = None, prelude: str | None = None,
+    pool: RunnerPool | None = None,
 ) -> list[ExecutionResult]:
     """N candidates of one problem, in ``mode`` (default ``settings.sandbox_isolation``).
 
     ``on_result(index, result)`` is called in the caller's thread as each result is known;
-    ``prelude`` as for ``run_candidate``.
+    ``prelude`` as for ``run_candidate``; ``pool``: per_task runs on the caller's warm runners.
     """
     validate_tests(tests, entry_point)
     rl = resolve(limits)
@@ -71,21 +73,24 @@ def run_many(
     def build(batch: list[Item]) -> dict:
         return tests_payload(batch, tests, entry_point, rl, prelude)
 
-    runner = run_per_task if (mode or get_settings().sandbox_isolation) == "per_task" else run_per_candidate
-    results = runner(items, build, _grade_tests, rl, dict(labels or {}), on_result)
+    if (mode or get_settings().sandbox_isolation) == "per_task":
+        results = run_per_task(items, build, _grade_tests, rl, dict(labels or {}), on_result, pool=pool)
+    else:
+        results = run_per_candidate(items, build, _grade_tests, rl, dict(labels or {}), on_result)
     return [results[i] for i, _ in items]
 
 
 def run_inputs(
     codes: list[str], inputs: list[str], entry_point: str | None, *, io: bool = False,
-    limits: Limits | None = None, labels: dict[str, str] | None = None,
+    limits: Limits | None = None, labels: dict[str, str] | None = None, pool: RunnerPool | None = None,
 ) -> list[list[str]]:
     """Behaviour fingerprints (``ok:<repr>``, ``exc:<Type>``, ``timeout``) per candidate per input.
 
     Function problems: each input is a Python literal of the argument tuple, parsed
     with ``ast.literal_eval`` inside the container. ``io=True``: each input is stdin
     text and ``ok:`` carries the normalised stdout (``exc:<exit code>`` on failure).
-    One per_task container for all candidates; per_candidate re-runs on failure.
+    One per_task container for all candidates (a warm one of ``pool`` when given);
+    per_candidate re-runs on failure.
     """
     rl = resolve(limits)
     items: list[Item] = list(enumerate(codes))
@@ -96,5 +101,5 @@ def run_inputs(
     def build(batch: list[Item]) -> dict:
         return probe_payload(batch, inputs, entry_point, io, rl)
 
-    results = run_per_task(items, build, _grade_probe(len(inputs)), rl, dict(labels or {}))
+    results = run_per_task(items, build, _grade_probe(len(inputs)), rl, dict(labels or {}), pool=pool)
     return [results[i] for i, _ in items]

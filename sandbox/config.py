@@ -18,6 +18,13 @@ from bestofn.settings import get_settings
 RUNNER = "/opt/bestofn/runner.py"
 # imported (not run as a script) so the bytecode compiled into the image is used
 COMMAND = ["python3", "-I", "-B", "-c", "import sys; sys.path.insert(0, '/opt/bestofn'); import runner; sys.exit(runner.main())"]
+
+
+def serve_command(idle_s: float) -> list[str]:
+    """The runner serving a warm pool: framed payloads until EOF or ``idle_s`` seconds without one."""
+    return [*COMMAND[:-1], COMMAND[-1].replace("runner.main()", f"runner.main({float(idle_s)!r})")]
+
+
 ENVIRONMENT = {  # explicit and minimal: nothing of the host's environment goes in
     "PATH": "/usr/local/bin:/usr/bin:/bin",
     "LANG": "C.UTF-8",

@@ -87,41 +87,62 @@ def run_raw(
     image than the sandbox's own (a benchmark's baseline).
     """
     api = get_client().api
-    kwargs = hardened_kwargs(limits, sandbox_labels(labels, deadline_s), as_runner=as_runner)
-    host = api.create_host_config(**{k: kwargs.pop(k) for k in list(kwargs) if k in RUN_HOST_CONFIG_KWARGS})
     run = ContainerRun()
-    try:
-        cid = api.create_container(image or ensure_image(), command=command, stdin_open=True, network_disabled=True,
-                                   host_config=host, **kwargs)["Id"]
-    except ImageNotFound:  # removed since we last looked: build it again, once
-        forget_image()
-        cid = api.create_container(ensure_image(), command=command, stdin_open=True, network_disabled=True,
-                                   host_config=host, **kwargs)["Id"]
+    cid = create_container(command, limits, sandbox_labels(labels, deadline_s), as_runner=as_runner, image=image)
     try:  # engine failures (APIError) propagate: they say nothing about the candidate
-        sock = api.attach_socket(cid, params={"stdin": 1, "stdout": 1, "stderr": 1, "stream": 1})
-        raw = getattr(sock, "_sock", sock)
+        sock, raw = attach_and_start(cid)
         try:
-            api.start(cid)
-            _exchange(raw, body, marker, time.monotonic() + deadline_s, run, on_record)
+            raw.settimeout(max(0.1, deadline_s))
+            raw.sendall(body)
+            raw.shutdown(socket.SHUT_WR)
+            read_records(raw, FrameDecoder(), marker, time.monotonic() + deadline_s, run, on_record)
         except OSError as exc:  # the container went away mid-stream
             run.engine_error = f"{type(exc).__name__}: {exc}"
         finally:
             sock.close()
         if run.timed_out:
-            _kill(api, cid)
-        _settle(api, cid, run)
+            kill(api, cid)
+        settle(api, cid, run)
     finally:
         remove_container(cid)
     return run
 
 
-def _exchange(raw: socket.socket, body: bytes, marker: str, deadline: float, run: ContainerRun,
-              on_record: Callable[[Record], None] | None) -> None:
-    """Send the payload, half-close, then read frames until EOF or the deadline."""
-    raw.settimeout(max(0.1, deadline - time.monotonic()))
-    raw.sendall(body)
-    raw.shutdown(socket.SHUT_WR)
-    frames = FrameDecoder()
+def create_container(command: list[str], limits: RunLimits, labels: dict[str, str], *, as_runner: bool,
+                     image: str | None = None, auto_remove: bool = False) -> str:
+    """A created (not started) hardened container with stdin open; its id.
+
+    ``auto_remove``: the engine removes it when it exits (a warm runner whose owner died).
+    """
+    api = get_client().api
+    kwargs = hardened_kwargs(limits, labels, as_runner=as_runner)
+    host_kwargs = {k: kwargs.pop(k) for k in list(kwargs) if k in RUN_HOST_CONFIG_KWARGS}
+    host = api.create_host_config(auto_remove=auto_remove, **host_kwargs)
+    try:
+        return api.create_container(image or ensure_image(), command=command, stdin_open=True, network_disabled=True,
+                                    host_config=host, **kwargs)["Id"]
+    except ImageNotFound:  # removed since we last looked: build it again, once
+        forget_image()
+        return api.create_container(ensure_image(), command=command, stdin_open=True, network_disabled=True,
+                                    host_config=host, **kwargs)["Id"]
+
+
+def attach_and_start(cid: str) -> tuple[Any, socket.socket]:
+    """Attach to stdin/stdout/stderr, then start: (the socket object to close, its raw socket)."""
+    api = get_client().api
+    sock = api.attach_socket(cid, params={"stdin": 1, "stdout": 1, "stderr": 1, "stream": 1})
+    raw = getattr(sock, "_sock", sock)
+    try:
+        api.start(cid)
+    except BaseException:
+        sock.close()
+        raise
+    return sock, raw
+
+
+def read_records(raw: socket.socket, frames: FrameDecoder, marker: str, deadline: float, run: ContainerRun,
+                 on_record: Callable[[Record], None] | None) -> None:
+    """Read frames until the runner's ``done``, EOF or the deadline (``run.timed_out``)."""
     lines = MarkerLines(marker)
     errors = bytearray()
     while True:
@@ -144,7 +165,7 @@ def _exchange(raw: socket.socket, body: bytes, marker: str, deadline: float, run
             elif stream == STDERR and len(errors) < 64 * 1024:
                 errors += chunk[: 64 * 1024 - len(errors)]
         if run.done:
-            break  # all records are in; the runner is exiting, removal need not wait for it
+            break  # all records are in; the runner is exiting or waiting for its next batch
     run.diagnostics = (bytes(lines.noise) + bytes(errors)).decode("utf-8", "replace")[-8000:]
 
 
@@ -159,7 +180,7 @@ def _accept(record: Record, run: ContainerRun, on_record: Callable[[Record], Non
             on_record(record)
 
 
-def _settle(api: Any, cid: str, run: ContainerRun) -> None:
+def settle(api: Any, cid: str, run: ContainerRun) -> None:
     """Exit code, and the OOM flag when the runner did not finish normally."""
     if run.done and not run.timed_out:
         run.exit_code = 0  # the runner returns 0 right after its last line: no need to wait for it
@@ -170,7 +191,7 @@ def _settle(api: Any, cid: str, run: ContainerRun) -> None:
         run.engine_error = run.engine_error or "the container was removed by someone else"
         return
     except (RequestException, APIError):
-        _kill(api, cid)
+        kill(api, cid)
         run.exit_code = None
     if not run.done or run.exit_code not in (0, None):
         try:
@@ -183,7 +204,7 @@ def _settle(api: Any, cid: str, run: ContainerRun) -> None:
             run.exit_code = state.get("ExitCode")
 
 
-def _kill(api: Any, cid: str) -> None:
+def kill(api: Any, cid: str) -> None:
     try:
         api.kill(cid)
     except (NotFound, APIError):
@@ -203,6 +224,6 @@ def remove_container(cid: str) -> bool:
             return True
         except (APIError, RequestException):
             if attempt == 0:
-                _kill(api, cid)
+                kill(api, cid)
             time.sleep(0.2 * (attempt + 1))
     return False  # labelled with a deadline: reap() removes it later

@@ -18,6 +18,7 @@ from sandbox.config import RunLimits
 from sandbox.container import ContainerRun, Record, run_container
 from sandbox.payload import Item, deadline_s
 from sandbox.per_candidate import Build, Grade, run_per_candidate
+from sandbox.pool import RunnerPool
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -25,9 +26,10 @@ log = logging.getLogger(__name__)
 
 def run_per_task(
     items: list[Item], build: Build, grade: Grade[T], rl: RunLimits, labels: dict[str, str],
-    on_done: Callable[[int, T], None] | None = None,
+    on_done: Callable[[int, T], None] | None = None, pool: RunnerPool | None = None,
 ) -> dict[int, T]:
-    """All items in one container; the ones without a usable record fall back to per_candidate."""
+    """All items in one container (a warm one of ``pool`` when given); the ones without a
+    usable record fall back to per_candidate."""
     out: dict[int, T] = {}
     wanted = {index for index, _ in items}
 
@@ -45,8 +47,11 @@ def run_per_task(
 
     run_stub = ContainerRun()  # records arrive complete: their container was healthy when sent
     payload = build(items)
-    run = run_container(payload, rl, deadline_s=deadline_s(payload), labels={"candidate": "per_task", **labels},
-                        on_record=accept)
+    if pool is not None:
+        run = pool.run(payload, rl, deadline_s=deadline_s(payload), on_record=accept)
+    else:
+        run = run_container(payload, rl, deadline_s=deadline_s(payload), labels={"candidate": "per_task", **labels},
+                            on_record=accept)
     missing = [item for item in items if item[0] not in out]
     if missing:
         log.warning(

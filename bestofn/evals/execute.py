@@ -26,6 +26,7 @@ from bestofn.evals.models import EvalRun, EvalSample
 from bestofn.evals.samples import result_text
 from bestofn.evals.store import EvalStore
 from bestofn.evals.strategies import ranker_inputs
+from bestofn.execute import warm_runners
 from bestofn.rerank.inputs import ProbeInput
 from bestofn.rerank.self_consistency import canonical
 from bestofn.schemas import ExecutionResult, Limits
@@ -89,13 +90,16 @@ def execute_pending(store: EvalStore, run: EvalRun, problems: dict[str, EvalProb
             results = sandbox.run_many([ep.program(rows[pos].completion) for pos in todo], ep.problem.tests,
                                        ep.problem.entry_point, _limits(cfg), mode="per_task",
                                        labels={"bestofn.eval": run.id}, on_result=lambda i, res: keep(todo[i], res),
-                                       prelude=ep.problem.prompt if ep.problem.tests.format == "humaneval" else None)
+                                       prelude=ep.problem.prompt if ep.problem.tests.format == "humaneval" else None,
+                                       pool=runners)
             for i, res in enumerate(results):
                 keep(todo[i], res)
 
         _retry_engine(attempt)
 
-    _each_task(one, _by_task(pending), cfg.workers or settings.sandbox_parallelism)
+    width = cfg.workers or settings.sandbox_parallelism
+    with warm_runners(settings, {"bestofn.eval": run.id}, width) as runners:
+        _each_task(one, _by_task(pending), width)
     return counter.done
 
 
@@ -120,7 +124,8 @@ def probe_behaviour(store: EvalStore, run: EvalRun, problems: dict[str, EvalProb
         ep = problems[task_id]
         return _retry_engine(lambda: sandbox.run_inputs([ep.program(r.completion) for r in group],
                                                         [p.args for p in inputs], ep.problem.entry_point,
-                                                        limits=_limits(cfg), labels={"bestofn.eval": run.id}))
+                                                        limits=_limits(cfg), labels={"bestofn.eval": run.id},
+                                                        pool=runners))
 
     def keep(plan: tuple[str, list[EvalSample], list[ProbeInput]], outputs: list[list[str]]) -> None:
         _, group, inputs = plan
@@ -129,7 +134,9 @@ def probe_behaviour(store: EvalStore, run: EvalRun, problems: dict[str, EvalProb
                            for r, fps in zip(group, outputs)})
         counter.step(len(group))
 
-    _each_task(raw, plans, cfg.workers or settings.sandbox_parallelism, on_done=keep)
+    width = cfg.workers or settings.sandbox_parallelism
+    with warm_runners(settings, {"bestofn.eval": run.id}, width) as runners:
+        _each_task(raw, plans, width, on_done=keep)
     return counter.done
 
 

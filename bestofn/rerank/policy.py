@@ -16,6 +16,9 @@ temperature 0 for every LLM call.
 
 from __future__ import annotations
 
+from functools import partial
+from typing import Any
+
 import openai
 
 from bestofn.rerank.self_consistency import RunInputs
@@ -41,20 +44,26 @@ def decide(
     *,
     client: openai.OpenAI | None = None,
     settings: Settings | None = None,
+    pool: Any = None,
 ) -> Decision:
-    """The decision for one task's candidates and their execution results (may run the sandbox and the LLM)."""
-    run_inputs, run_many = _sandbox()
+    """The decision for one task's candidates and their execution results (may run the sandbox and the LLM).
+
+    ``pool``: the task's warm sandbox runners (``sandbox.RunnerPool``), shared by the probes.
+    """
+    run_inputs, run_many = _sandbox(pool)
     ctx = Context(problem, candidates, results, settings or get_settings(), client, run_inputs, run_many)
     return decide_with(ctx)
 
 
-def _sandbox() -> tuple[RunInputs | None, RunMany | None]:
-    """The sandbox's runners, imported late so pure callers need no Docker SDK."""
+def _sandbox(pool: Any = None) -> tuple[RunInputs | None, RunMany | None]:
+    """The sandbox's runners (on ``pool`` when given), imported late so pure callers need no Docker SDK."""
     try:
         from sandbox import run_inputs, run_many
     except ImportError:
         return None, None
-    return run_inputs, run_many
+    if pool is None:
+        return run_inputs, run_many
+    return partial(run_inputs, pool=pool), partial(run_many, pool=pool)
 
 
 def decide_with(ctx: Context) -> Decision:

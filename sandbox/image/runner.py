@@ -4,7 +4,8 @@ A candidate is untrusted code and must never be able to write its own verdict,
 so the work is split across processes that cannot reach each other:
 
 - **supervisor** (this process, PID 1): starts as root with only CAP_SETUID,
-  CAP_SETGID and CAP_KILL, not dumpable. Reads ONE JSON payload from stdin,
+  CAP_SETGID and CAP_KILL, not dumpable. Reads ONE JSON payload from stdin
+  (or, as a warm pool's runner, framed payloads one after another),
   supervises each candidate under a wall-clock deadline, grades ``io`` tests and
   probes itself, and prints one record line ``<marker> <json>`` per candidate.
 - **zygote** (root, forked BEFORE the payload is read): forks the untrusted
@@ -614,7 +615,11 @@ def prepare(payload):
     return None
 
 
-def main():
+def main(serve_idle_s=None):
+    """One payload from stdin to EOF (``serve_idle_s`` None), or, serving a warm pool, framed
+    payloads one after another (``<length>\\n<json>``) until EOF, a zero length or ``serve_idle_s``
+    seconds without one. Everything a batch's candidates and graders left is swept before the
+    next batch, as between two candidates of one batch."""
     signal.signal(signal.SIGINT, signal.SIG_DFL)  # as PID 1, unhandled signals from inside are dropped
     prctl_dumpable(0)
     try:
@@ -623,10 +628,39 @@ def main():
         pass
     warm_up()  # stdlib only, before the zygote: inherited by it, every candidate and every grader
     zygote = Zygote() if os.geteuid() == 0 else None  # before the payload exists: it must never hold one
-    payload = json.loads(sys.stdin.buffer.read())
-    null = os.open(os.devnull, os.O_RDONLY)
-    os.dup2(null, 0)
-    os.close(null)
+    if serve_idle_s is None:
+        payload = json.loads(sys.stdin.buffer.read())
+        null = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(null, 0)
+        os.close(null)
+        run_batch(zygote, payload)
+        return 0
+    while True:
+        payload = next_frame(serve_idle_s)
+        if payload is None or not run_batch(zygote, payload):
+            return 0
+        gc.unfreeze()  # the batch's payload and records go before the next batch freezes the heap
+        gc.collect()
+
+
+def next_frame(idle_s):
+    """The next framed payload on stdin, or None at EOF, a zero length, or ``idle_s`` of silence."""
+    ready, _, _ = select.select([0], [], [], idle_s)
+    if not ready:
+        return None
+    header = sys.stdin.buffer.readline(32)
+    if not header.strip().isdigit() or int(header) == 0:
+        return None
+    size = int(header)
+    body = sys.stdin.buffer.read(size)
+    if len(body) != size:
+        return None
+    return json.loads(body)
+
+
+def run_batch(zygote, payload):
+    """Run one payload's candidates; True when every candidate's leftovers were swept (the
+    runner may take another batch)."""
     marker = payload["marker"].encode()
 
     def emit(obj):
@@ -640,7 +674,7 @@ def main():
         supervisor = Supervisor(zygote, payload)
     except Exception as exc:
         emit({"fatal": describe(exc)})
-        return 0
+        return False
     gc.freeze()  # forked graders' collections then leave the inherited heap alone (no copy-on-write storm)
     profile = bool(payload.get("profile"))
     for cand in payload["candidates"]:
@@ -660,9 +694,10 @@ def main():
         emit(record)
         if not clean:  # never run a candidate on what another left: the host re-runs the rest alone
             sys.stderr.write("runner: leftover processes, IPC objects or files could not be removed; stopping\n")
-            return 0
+            sys.stderr.flush()
+            return False
     emit({"done": True})
-    return 0
+    return True
 
 
 if __name__ == "__main__":

@@ -58,6 +58,12 @@ class WarmRunner:
     started: float = field(default_factory=time.monotonic)
 
 
+def same_container(a: RunLimits, b: RunLimits) -> bool:
+    """Whether a runner made for ``a`` can serve ``b``: the limits the engine enforces match
+    (timeouts, output and file sizes travel in each payload)."""
+    return (a.memory_mb, a.cpus, a.pids_limit, a.tmpfs_mb) == (b.memory_mb, b.cpus, b.pids_limit, b.tmpfs_mb)
+
+
 class RunnerPool:
     """Warm per_task runners of one owner; ``run`` is ``run_container`` on a reused runner.
 
@@ -111,6 +117,12 @@ class RunnerPool:
             return run
         return run
 
+    @property
+    def idle(self) -> int:
+        """Runners waiting for the next call."""
+        with self._lock:
+            return len(self._idle)
+
     def close(self) -> None:
         """Stop and remove every idle runner; runners in use are removed when their call returns."""
         with self._lock:
@@ -129,7 +141,7 @@ class RunnerPool:
                 if now - runner.idle_since > self.idle_s * 0.75 or now - runner.started > self.max_age_s:
                     self._idle.remove(runner)
                     stale.append(runner)
-                elif found is None and runner.limits == limits and wall + deadline_s < runner.expires:
+                elif found is None and same_container(runner.limits, limits) and wall + deadline_s < runner.expires:
                     self._idle.remove(runner)
                     found = runner
         for runner in stale:

@@ -5,6 +5,7 @@ plain stays in the candidate's process and is reached through a ``RemoteObject``
 which is never compared except by identity.
 """
 
+import os
 import sys
 import time
 
@@ -136,6 +137,7 @@ class Link:
         self.encoder = protocol.Encoder(self._export)
         self.decoder = protocol.Decoder(self._handle, self._callback)
         self.dead = None
+        self.closed = False
         self.opaque = []  # type names of the candidate's objects compared with ==, in the current test
         self.uncrossable = []  # type names of the test's objects that could not cross, in the current test
         self.call_deadline = call_deadline
@@ -186,11 +188,18 @@ class Link:
         except (KeyError, TypeError):
             raise ValueError("unknown callback") from None
 
+    def close(self):
+        """Close our end (a warm runner serves many batches: no descriptor may pile up)."""
+        if not self.closed:
+            self.closed = True
+            self.dead = self.dead or "closed"
+            os.close(self.fd)
+
     def request(self, msg, timeout=None):
         """Send ``msg`` and return the reply frame, serving the candidate's callbacks meanwhile."""
         if self.dead:
             raise CandidateGone(self.dead)
-        deadline = time.monotonic() + timeout if timeout else None
+        deadline = timeout if hasattr(timeout, "left") else time.monotonic() + timeout if timeout else None
         try:
             protocol.send_frame(self.fd, msg)
             while True:

@@ -149,9 +149,10 @@ class Streams:
         self.truncated = False
 
     def pump(self, until, extra=()):
-        """Read what is ready until ``until`` (monotonic) or an fd in ``extra`` is readable; True if ``extra`` fired."""
+        """Read what is ready until ``until`` (monotonic, or a ``CpuBudget``) or an fd in ``extra``
+        is readable; True if ``extra`` fired."""
         while True:
-            left = until - time.monotonic()
+            left = protocol.time_left(until)
             if left <= 0 or (not self.open and not extra):
                 return False
             ready, _, _ = select.select(list(self.open) + list(extra), [], [], left)
@@ -440,8 +441,8 @@ class Supervisor:
         if self.payload.get("io"):
             fps = []
             for text in inputs:
-                deadline = time.monotonic() + call_timeout
-                run = self.run_program(index, code, text, deadline, FINGERPRINT_LIMIT * 4)
+                run = self.run_program(index, code, text, CpuBudget(self.cand_uid, call_timeout),
+                                       FINGERPRINT_LIMIT * 4)
                 if run["compile_error"]:
                     return {"index": index, "compile_error": run["compile_error"],
                             "fingerprints": ["exc:SyntaxError"] * len(inputs)}
@@ -474,20 +475,24 @@ class Supervisor:
                 link, fn, cpid = session
                 try:
                     reply = link.request({"op": "call", "target": fn._id, "args": link.encoder.encode(list(args)),
-                                          "kwargs": {"$d": []}, "fork": True}, call_timeout)
+                                          "kwargs": {"$d": []}, "fork": True},
+                                         CpuBudget(self.cand_uid, call_timeout))
                     fps.append(self._fingerprint(link, reply))
                 except protocol.FrameTimeout:
                     fps.append("timeout")
-                    self.zygote.reap(cpid)
-                    session = None
+                    session = self._end_session(link, cpid)
                 except CandidateGone:
                     fps.append("exc:Crash")
-                    self.zygote.reap(cpid)
-                    session = None
+                    session = self._end_session(link, cpid)
         finally:
             if session is not None and not isinstance(session, str):
-                self.zygote.reap(session[2])
+                self._end_session(session[0], session[2])
         return {"index": index, "fingerprints": fps}
+
+    def _end_session(self, link, cpid):
+        self.zygote.reap(cpid)
+        link.close()
+        return None
 
     def _probe_session(self, index, code, entry, call_timeout):
         cpid, chan, streams, _ = self.spawn("module", index, out_limit=4096)
@@ -495,8 +500,9 @@ class Supervisor:
         link = Link(os.dup(chan.fileno()))
         chan.close()
         try:
-            names = link.request({"op": "load", "code": code, "module": None}, max(call_timeout, self.timeout))
+            names = link.request({"op": "load", "code": code, "module": None}, CpuBudget(self.cand_uid, call_timeout))
             if names.get("compile"):
+                self._end_session(link, cpid)
                 return "exc:SyntaxError"
             names = link.value(names)
             fn = names.get(entry) if type(names) is dict else None
@@ -504,10 +510,10 @@ class Supervisor:
                 raise CandidateGone("no entry point")
             return link, fn, cpid
         except protocol.FrameTimeout:
-            self.zygote.reap(cpid)
+            self._end_session(link, cpid)
             return "timeout"
         except Exception as exc:
-            self.zygote.reap(cpid)
+            self._end_session(link, cpid)
             return "exc:" + (type(exc).__name__ if not isinstance(exc, CandidateGone) else "Crash")
 
     @staticmethod
@@ -543,7 +549,8 @@ class Supervisor:
         clean = True
         for uid, gid in ((self.cand_uid, self.cand_gid), (self.grader_uid, self.grader_gid)):
             if not nothing_left(uid):
-                clean = self.zygote.janitor(uid, gid) and clean
+                # twice: on a busy machine a killed process can take longer to go than one pass waits
+                clean = (self.zygote.janitor(uid, gid) or self.zygote.janitor(uid, gid)) and clean
         reap_orphans(keep={self.zygote.pid})
         for root in (WORK,) + SCRATCH:
             try:
@@ -552,6 +559,49 @@ class Supervisor:
             except OSError:
                 pass
         return clean
+
+
+class CpuBudget:
+    """A probe's limit in the candidate's CPU time, not the wall clock's: a busy machine slows a
+    call down without turning its answer into "timeout" (which would make the ranking depend on
+    load). After ``cpu_s`` of wall time the candidate uid's CPU time is read; the wait goes on
+    while it has used less than ``cpu_s``, up to ``BACKSTOP`` x ``cpu_s`` of wall time (a sleeping
+    or blocked call uses no CPU and still ends)."""
+
+    BACKSTOP = 4.0
+
+    def __init__(self, uid, cpu_s):
+        self.uid, self.cpu_s = uid, float(cpu_s)
+        now = time.monotonic()
+        self.first, self.last = now + self.cpu_s, now + self.cpu_s * self.BACKSTOP
+        self.base = cpu_seconds_of(uid)  # only this candidate's processes run under its uid
+
+    def left(self):
+        now = time.monotonic()
+        if now < self.first:
+            return self.first - now
+        if now >= self.last:
+            return 0.0
+        used = cpu_seconds_of(self.uid) - self.base
+        if used >= self.cpu_s:
+            return 0.0
+        return min(max(self.cpu_s - used, 0.05), self.last - now)
+
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds_of(uid):
+    """User + system CPU seconds of ``uid``'s live processes and the children they reaped."""
+    ticks = 0
+    for pid in processes_of(uid):
+        try:
+            with open(f"/proc/{pid}/stat", "rb") as fh:
+                fields = fh.read().rsplit(b")", 1)[1].split()
+            ticks += sum(int(x) for x in fields[11:15])  # utime stime cutime cstime
+        except (OSError, IndexError, ValueError):
+            continue
+    return ticks / CLOCK_TICKS
 
 
 def nothing_left(uid):

@@ -41,3 +41,18 @@ def test_io_fingerprints(labels: dict[str, str]) -> None:
 def test_function_probe_needs_an_entry_point() -> None:
     with pytest.raises(ValueError, match="entry_point"):
         run_inputs([ADD], ["(1, 2)"], None)
+
+
+def test_a_slow_machine_is_not_a_timeout_but_a_loop_is(labels: dict[str, str]) -> None:
+    """Probes are limited by the candidate's CPU time: a call that is slow without using CPU (here
+    it sleeps, as a starved process on a busy machine waits) still answers; a busy loop times out,
+    and a call blocked for good ends at the wall-clock backstop (4 x the probe limit)."""
+    late = "import time\ndef add(a, b):\n    time.sleep(1.6)\n    return a + b\n"
+    looping = "def add(a, b):\n    while True:\n        pass\n"
+    stuck = "import time\ndef add(a, b):\n    time.sleep(60)\n"
+    late_io = "import time\ntime.sleep(1.6)\nprint(sum(map(int, input().split())))\n"
+    spin_io = "while True:\n    pass\n"
+    fps = run_inputs([late, looping, stuck], ["(1, 2)"], "add", limits=Limits(timeout_s=1), labels=labels)
+    assert fps == [["ok:3"], ["timeout"], ["timeout"]]
+    fps = run_inputs([late_io, spin_io], ["1 2\n"], None, io=True, limits=Limits(timeout_s=1), labels=labels)
+    assert fps == [["ok:3"], ["timeout"]]

@@ -102,8 +102,8 @@ def pick(task: pools.PoolTask, strategy: str, client: openai.OpenAI | None, sett
     problem = Problem(prompt=task.prompt, entry_point=task.entry_point, strategy=strategy, model=model)  # type: ignore[arg-type]
     t0 = time.perf_counter()
     d = decide(problem, cands, {}, client=client, settings=settings)
-    if any(c["outcome"] == "failed" for c in d.details.get("chain", [])):
-        raise SandboxHiccup(str(d.details["chain"]))
+    if any(c.outcome == "failed" for c in d.details.chain):
+        raise SandboxHiccup(str(d.details.chain))
     return d.winner, d.method, time.perf_counter() - t0
 
 

@@ -130,3 +130,24 @@ class DecisionRow(SQLModel, table=True):
     ranking: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     details: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     created_at: datetime = _ts()
+
+
+class DecisionLlmCallRow(SQLModel, table=True):
+    """One LLM call the ranking made for a decision (``DecisionTrace.llm_calls``, in order).
+
+    A table rather than JSON in ``decision.details`` so spend and stats sum plain columns
+    (bestofn/budget/spend.py) the same way on SQLite and PostgreSQL. Rewritten with its decision.
+    """
+
+    __tablename__ = "decision_llm_call"
+
+    task_id: str = Field(foreign_key="decision.task_id", primary_key=True, max_length=32, ondelete="CASCADE")
+    seq: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    purpose: str = Field(max_length=32)
+    model: str = Field(default="", max_length=200)
+    tokens_in: int = 0
+    tokens_out: int = 0
+    error: str | None = Field(default=None, sa_column=Column(Text))
+    requested: int | None = None
+    accepted: int | None = None
+    reply_head: str | None = Field(default=None, sa_column=Column(Text))

@@ -30,6 +30,7 @@ from bestofn.schemas import Candidate, ExecutionResult, Problem
 from bestofn.security.redact import describe_failure
 from bestofn.settings import Settings, get_settings
 from bestofn.store import TaskStore, as_utc
+from bestofn.trace import EarlyStopTrace
 from bestofn.waves import plan_waves, use_early_stop
 from sandbox import RunnerPool, SandboxUnavailable
 
@@ -264,12 +265,13 @@ def _rank_and_finish(run: _Run) -> RunOutcome:
     t0 = time.perf_counter()
     decision = decide(run.problem, cands, run.results, client=run.client, settings=run.settings, pool=run.runners)
     run.timings["rank_ms"] = (time.perf_counter() - t0) * 1000
-    decision.details["timings"] = {k: round(v, 3) for k, v in run.timings.items()}
+    trace = decision.details
+    trace.timings = {k: round(v, 3) for k, v in run.timings.items()}
     skipped = run.task.n - len(cands)
     if run.stopped_after is not None:
-        decision.details["early_stop"] = {"after_wave": run.stopped_after + 1, "candidates_skipped": skipped,
-                                          "waves": [len(w) for w in run.waves]}
-    decision.details["budget"] = run.budget.finish(cands, skipped, run.stopped_after)
+        trace.early_stop = EarlyStopTrace(after_wave=run.stopped_after + 1, candidates_skipped=skipped,
+                                          waves=[len(w) for w in run.waves])
+    trace.budget = run.budget.finish(cands, skipped, run.stopped_after)
     run.store.save_decision(run.tid, decision)
     reason = decision.reason + (" (no candidate passed every test)" if decision.no_passing_candidate else "")
     run.store.set_status(

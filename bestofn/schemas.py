@@ -6,11 +6,12 @@ plain data in, plain data out, so every step is testable without services.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
+from bestofn.trace import DecisionTrace
 from bestofn.validation import suite_error
 
 TestFormat = Literal["pytest", "humaneval", "io"]
@@ -150,7 +151,7 @@ class Decision(BaseModel):
     agreement_rate: float | None = None
     confidence: float | None = None
     no_passing_candidate: bool = False
-    details: dict[str, Any] = Field(default_factory=dict)
+    details: DecisionTrace = Field(default_factory=DecisionTrace)
 
 
 class Problem(BaseModel):

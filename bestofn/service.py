@@ -20,6 +20,7 @@ from bestofn.models import Task
 from bestofn.schemas import Candidate, Decision, ExecutionResult, Problem
 from bestofn.settings import Settings, get_settings
 from bestofn.store import TaskStore
+from bestofn.trace import LlmCall
 from bestofn.validation import suite_error
 
 
@@ -123,16 +124,12 @@ class TaskView(BaseModel):
     links: dict[str, str] = Field(default_factory=dict)
 
 
-def ranking_calls_usage(calls: list[dict[str, Any]], settings: Settings | None = None) -> Usage:
+def ranking_calls_usage(calls: list[LlmCall], settings: Settings | None = None) -> Usage:
     """Sum the ranking's LLM calls recorded on the decision (the task row counts only the candidates)."""
     s = settings or get_settings()
-    usage = Usage(calls=len(calls))
-    for call in calls:
-        t_in, t_out = int(call.get("tokens_in") or 0), int(call.get("tokens_out") or 0)
-        usage.tokens_in += t_in
-        usage.tokens_out += t_out
-        usage.cost_usd += cost_usd(str(call.get("model", "")), t_in, t_out, s)
-    usage.cost_usd = round(usage.cost_usd, 8)
+    usage = Usage(calls=len(calls), tokens_in=sum(c.tokens_in for c in calls),
+                  tokens_out=sum(c.tokens_out for c in calls))
+    usage.cost_usd = round(sum(cost_usd(c.model, c.tokens_in, c.tokens_out, s) for c in calls), 8)
     return usage
 
 
@@ -145,7 +142,7 @@ def task_view(task: Task, store: TaskStore, *, with_candidates: bool = True) -> 
     ranking: list[dict[str, Any]] = []
     generation = Usage(calls=sum(1 for c in cands if c.tokens_in or c.tokens_out), tokens_in=task.tokens_in,
                        tokens_out=task.tokens_out, cost_usd=task.cost_usd)
-    ranking_usage = ranking_calls_usage(decision.details.get("llm_calls", []) if decision else [])
+    ranking_usage = ranking_calls_usage(decision.details.llm_calls if decision else [])
     if decision is not None:
         ranking = [r.model_dump() for r in decision.ranking]
         by_index = {c.index: c for c in cands}

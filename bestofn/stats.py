@@ -22,7 +22,7 @@ from pydantic import BaseModel
 from sqlalchemy import DateTime, bindparam, text
 from sqlalchemy.engine import Connection, Engine
 
-from bestofn.budget.spend import day_sql, prices_cte, ranking_calls_sql, utc_day_start
+from bestofn.budget.spend import RANKING_CALLS_SQL, day_sql, prices_cte, utc_day_start
 from bestofn.settings import Settings
 
 
@@ -56,7 +56,7 @@ def per_task_sql(dialect: str, prices: str, one_key: bool = False) -> str:
         f"WITH {prices}, ranking AS ("
         " SELECT r.task_id, SUM((r.tokens_in * COALESCE(p.p_in, 0) + r.tokens_out * COALESCE(p.p_out, 0))"
         " / 1000000.0) AS cost_usd"
-        f" FROM ({ranking_calls_sql(dialect)}) r LEFT JOIN prices p ON p.model = r.model"
+        f" FROM ({RANKING_CALLS_SQL}) r LEFT JOIN prices p ON p.model = r.model"
         " WHERE r.created_at >= :since GROUP BY r.task_id),"
         " per_task AS ("
         f" SELECT {day_sql(dialect, 't.created_at')} AS day, t.strategy AS strategy,"

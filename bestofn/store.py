@@ -8,14 +8,24 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import or_, update
+from sqlalchemy import delete, or_, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, func, select
 
 from bestofn.db import get_engine, insert_once
-from bestofn.models import RUNNING_STATUSES, TERMINAL_STATUSES, CandidateRow, DecisionRow, ExecutionRow, Task, utcnow
+from bestofn.models import (
+    RUNNING_STATUSES,
+    TERMINAL_STATUSES,
+    CandidateRow,
+    DecisionLlmCallRow,
+    DecisionRow,
+    ExecutionRow,
+    Task,
+    utcnow,
+)
 from bestofn.schemas import Candidate, Decision, ExecutionResult
+from bestofn.trace import DecisionTrace, LlmCall
 
 
 class TaskStore:
@@ -162,7 +172,9 @@ class TaskStore:
 
     # -- decision ----------------------------------------------------------------
     def save_decision(self, task_id: str, decision: Decision) -> None:
-        """Upsert: a redelivered task recomputes the same decision from the same rows."""
+        """Upsert: a redelivered task recomputes the same decision from the same rows (its LLM calls replace
+        the first run's, so spend never counts them twice)."""
+        trace = decision.details
         with self.session() as s:
             row = s.get(DecisionRow, task_id) or DecisionRow(task_id=task_id, method=decision.method)
             row.winner_index = decision.winner
@@ -173,8 +185,12 @@ class TaskStore:
             row.confidence = decision.confidence
             row.no_passing_candidate = decision.no_passing_candidate
             row.ranking = [r.model_dump() for r in decision.ranking]
-            row.details = decision.details
+            row.details = trace.stored()
             s.add(row)
+            s.execute(delete(DecisionLlmCallRow).where(DecisionLlmCallRow.task_id == task_id))  # type: ignore[arg-type]
+            s.add_all(DecisionLlmCallRow(task_id=task_id, seq=seq,
+                                         **_text_safe(call.model_dump(include=_CALL_COLUMNS), "error", "reply_head"))
+                      for seq, call in enumerate(trace.llm_calls))
             s.commit()
 
     def decision(self, task_id: str) -> Decision | None:
@@ -182,11 +198,23 @@ class TaskStore:
             row = s.get(DecisionRow, task_id)
             if row is None:
                 return None
+            calls = s.exec(select(DecisionLlmCallRow).where(DecisionLlmCallRow.task_id == task_id)
+                           .order_by(DecisionLlmCallRow.seq)).all()  # type: ignore[arg-type]
             return Decision(
                 winner=row.winner_index, ranking=row.ranking, method=row.method, reason=row.reason,  # type: ignore[arg-type]
                 runner_up=row.runner_up, agreement_rate=row.agreement_rate, confidence=row.confidence,
-                no_passing_candidate=row.no_passing_candidate, details=row.details,
+                no_passing_candidate=row.no_passing_candidate, details=stored_trace(row.details, calls),
             )
+
+
+_CALL_COLUMNS = set(LlmCall.model_fields)
+
+
+def stored_trace(details: dict, calls: list[DecisionLlmCallRow]) -> DecisionTrace:
+    """A decision row's trace: its JSON (in any format written so far) plus its LLM call rows."""
+    trace = DecisionTrace.model_validate(details)
+    trace.llm_calls = [LlmCall.model_validate(c, from_attributes=True) for c in calls]
+    return trace
 
 
 def _text_safe(data: dict, *fields: str) -> dict:

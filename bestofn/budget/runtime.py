@@ -18,6 +18,7 @@ from sqlmodel import Session
 from bestofn.budget.models import TaskBudget
 from bestofn.models import utcnow
 from bestofn.schemas import Candidate
+from bestofn.trace import BudgetTrace
 
 
 @dataclass
@@ -52,10 +53,10 @@ class BudgetRun:
             self.timed_out = True
         return self.timed_out
 
-    def finish(self, candidates: list[Candidate], skipped: int, stopped_after: int | None) -> dict[str, Any]:
-        """Record the tier that sufficed and the estimated USD early stop saved; returns decision details."""
+    def finish(self, candidates: list[Candidate], skipped: int, stopped_after: int | None) -> BudgetTrace | None:
+        """Record the tier that sufficed and the estimated USD early stop saved; returns the trace's budget section."""
         if self.row is None:
-            return {}
+            return None
         row = self.row
         routed = row.probe_tier if row.route == "probe" and stopped_after == 0 else row.tier
         saved = saved_usd(candidates, skipped)
@@ -65,9 +66,9 @@ class BudgetRun:
                 stored.routed_tier, stored.saved_usd, stored.updated_at = routed, saved, utcnow()
                 s.add(stored)
                 s.commit()
-        return {"tier": row.tier, "route": row.route, "routed_tier": routed, "reserved_usd": round(row.reserved_usd, 8),
-                "budget_usd": row.budget_usd, "downgrade": row.downgrade, "candidates_skipped": max(0, skipped),
-                "saved_usd_est": round(saved, 8), "timed_out": self.timed_out}
+        return BudgetTrace(tier=row.tier, route=row.route, routed_tier=routed, reserved_usd=round(row.reserved_usd, 8),
+                           budget_usd=row.budget_usd, downgrade=row.downgrade, candidates_skipped=max(0, skipped),
+                           saved_usd_est=round(saved, 8), timed_out=self.timed_out)
 
 
 def saved_usd(candidates: list[Candidate], skipped: int) -> float:

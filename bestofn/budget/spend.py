@@ -1,7 +1,7 @@
 """Spend per model per day, as a query over the rows that record every LLM call.
 
 No separate ledger: candidate rows hold the generation calls (tokens and the
-cost priced when they were made), and ``decision.details["llm_calls"]`` holds the
+cost priced when they were made), and ``decision_llm_call`` rows hold the
 ranking calls (generated inputs, CodeT tests, the judge), priced here from the
 price table. Both are written once per task (unique keys), so redelivery never
 counts twice, and the figures always agree with what the API shows.
@@ -13,9 +13,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import DateTime, bindparam, text
+from sqlalchemy import DateTime, String, bindparam, func, select, text
 from sqlalchemy.engine import Connection
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
 
+from bestofn.llm import cost_usd
+from bestofn.models import CandidateRow, DecisionLlmCallRow, DecisionRow, Task
 from bestofn.settings import Settings
 
 TERMINAL = "('done', 'failed', 'cancelled')"
@@ -34,17 +39,21 @@ def day_sql(dialect: str, column: str) -> str:
     return f"date({column})"
 
 
-def ranking_calls_sql(dialect: str) -> str:
-    """One row per ranking LLM call: task_id, created_at, model, tokens_in, tokens_out."""
-    if dialect == "postgresql":
-        return ("SELECT d.task_id, d.created_at, c->>'model' AS model,"
-                " COALESCE((c->>'tokens_in')::bigint, 0) AS tokens_in,"
-                " COALESCE((c->>'tokens_out')::bigint, 0) AS tokens_out"
-                " FROM decision d CROSS JOIN LATERAL json_array_elements(d.details -> 'llm_calls') AS c")
-    return ("SELECT d.task_id, d.created_at, json_extract(c.value, '$.model') AS model,"
-            " COALESCE(json_extract(c.value, '$.tokens_in'), 0) AS tokens_in,"
-            " COALESCE(json_extract(c.value, '$.tokens_out'), 0) AS tokens_out"
-            " FROM decision d, json_each(d.details, '$.llm_calls') AS c")
+class utc_day(FunctionElement[str]):  # noqa: N801 - used like the SQL function it stands for
+    """``day_sql`` as an SQLAlchemy expression, for queries built with ``select``."""
+
+    type = String()
+    inherit_cache = True
+
+
+@compiles(utc_day)
+def _compile_utc_day(element: utc_day, compiler: SQLCompiler, **kw: Any) -> str:
+    return day_sql(compiler.dialect.name, compiler.process(element.clauses, **kw))
+
+
+RANKING_CALLS_SQL = ("SELECT c.task_id, d.created_at, c.model, c.tokens_in, c.tokens_out"
+                     " FROM decision_llm_call c JOIN decision d ON d.task_id = c.task_id")
+"""One row per ranking LLM call, timed by its decision (for the stats' SQL)."""
 
 
 def prices_cte(settings: Settings) -> tuple[str, dict[str, Any]]:
@@ -55,20 +64,6 @@ def prices_cte(settings: Settings) -> tuple[str, dict[str, Any]]:
         rows.append(f"(:pm{i}, :pi{i}, :po{i})")
         params.update({f"pm{i}": model, f"pi{i}": float(p_in), f"po{i}": float(p_out)})
     return f"prices(model, p_in, p_out) AS (VALUES {', '.join(rows)})", params
-
-
-def usage_sql(dialect: str, prices: str) -> str:
-    """Every priced LLM call: generation (candidate rows) and ranking (decision details)."""
-    return (
-        f"WITH {prices}, llm_usage AS ("
-        " SELECT t.model AS model, 'generation' AS purpose, c.created_at AS at_ts,"
-        " c.tokens_in AS tokens_in, c.tokens_out AS tokens_out, c.cost_usd AS cost_usd"
-        " FROM candidate c JOIN task t ON t.id = c.task_id"
-        " UNION ALL"
-        " SELECT r.model, 'ranking', r.created_at, r.tokens_in, r.tokens_out,"
-        " (r.tokens_in * COALESCE(p.p_in, 0) + r.tokens_out * COALESCE(p.p_out, 0)) / 1000000.0"
-        f" FROM ({ranking_calls_sql(dialect)}) r LEFT JOIN prices p ON p.model = r.model)"
-    )
 
 
 @dataclass(frozen=True)
@@ -89,14 +84,27 @@ def _since(value: datetime) -> Any:
 
 
 def spend_by_model_day(conn: Connection, settings: Settings, since: datetime) -> list[SpendRow]:
-    """Spend since ``since``, grouped by UTC day, model and purpose."""
-    dialect = conn.dialect.name
-    prices, params = prices_cte(settings)
-    sql = (f"{usage_sql(dialect, prices)} SELECT {day_sql(dialect, 'at_ts')} AS day, model, purpose, count(*),"
-           " COALESCE(SUM(tokens_in), 0), COALESCE(SUM(tokens_out), 0), COALESCE(SUM(cost_usd), 0)"
-           " FROM llm_usage WHERE at_ts >= :since GROUP BY 1, 2, 3 ORDER BY 1, 2, 3")
-    rows = conn.execute(text(sql).bindparams(_since(since)), params).all()
-    return [SpendRow(str(r[0]), r[1] or "", r[2], int(r[3]), int(r[4]), int(r[5]), float(r[6])) for r in rows]
+    """Spend since ``since``, grouped by UTC day, model and purpose (ordered so).
+
+    Generation calls count the cost stored on each candidate; ranking calls are priced here
+    from the price table, per day and model after summing tokens (the price is linear in them).
+    """
+    c, t = CandidateRow.__table__.c, Task.__table__.c  # type: ignore[attr-defined]
+    gen_day = utc_day(c.created_at)
+    gen = (select(gen_day, t.model, func.count(), func.sum(c.tokens_in), func.sum(c.tokens_out), func.sum(c.cost_usd))
+           .join_from(CandidateRow, Task, t.id == c.task_id).where(c.created_at >= since).group_by(gen_day, t.model))
+    k, d = DecisionLlmCallRow.__table__.c, DecisionRow.__table__.c  # type: ignore[attr-defined]
+    rank_day = utc_day(d.created_at)
+    rank = (select(rank_day, k.model, func.count(), func.sum(k.tokens_in), func.sum(k.tokens_out))
+            .join_from(DecisionLlmCallRow, DecisionRow, d.task_id == k.task_id).where(d.created_at >= since)
+            .group_by(rank_day, k.model))
+    rows = [SpendRow(str(day), model or "", "generation", int(n), int(t_in or 0), int(t_out or 0), float(usd or 0))
+            for day, model, n, t_in, t_out, usd in conn.execute(gen)]
+    for day, model, n, t_in, t_out in conn.execute(rank):
+        t_in, t_out = int(t_in or 0), int(t_out or 0)
+        rows.append(SpendRow(str(day), model or "", "ranking", int(n), t_in, t_out,
+                             cost_usd(model or "", t_in, t_out, settings)))
+    return sorted(rows, key=lambda r: (r.day, r.model, r.purpose))
 
 
 def spent_since(conn: Connection, settings: Settings, since: datetime) -> float:

@@ -15,13 +15,13 @@ import ast
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import openai
 
 from bestofn.extract import fenced_blocks
 from bestofn.llm import chat
 from bestofn.schemas import ExecutionResult, Problem, TestSuite
+from bestofn.trace import CodetGroupTrace, CodetTrace, LlmCall
 
 CODET_SYSTEM = (
     "You write unit tests. Answer with Python assert statements only, one per line, each "
@@ -59,20 +59,15 @@ def parse_generated_tests(text: str, entry_point: str, limit: int) -> list[str]:
 
 def generate_tests(
     client: openai.OpenAI, model: str, problem: Problem, *, count: int, seed: int, max_tokens: int = 512
-) -> tuple[list[str], dict[str, Any]]:
+) -> tuple[list[str], LlmCall]:
     """Ask the model for asserts; returns them and a record of the call (API errors recorded)."""
-    record: dict[str, Any] = {"model": model, "requested": count}
+    call = LlmCall(purpose="codet_tests", model=model, requested=count)
     try:
         reply = chat(client, model, tests_messages(problem, count), temperature=0.0, max_tokens=max_tokens, seed=seed)
     except openai.OpenAIError as exc:
-        record["error"] = f"{exc.__class__.__name__}: {str(exc)[:200]}"
-        return [], record
+        return [], call.failed(exc)
     asserts = parse_generated_tests(reply.text, problem.entry_point or "", count)
-    record.update(accepted=len(asserts), tokens_in=reply.tokens_in, tokens_out=reply.tokens_out)
-    if not asserts:
-        record["error"] = "no valid assert in the reply"
-        record["reply_head"] = reply.text[:200]
-    return asserts, record
+    return asserts, call.answered(reply, len(asserts), "no valid assert in the reply")
 
 
 def suite_for(asserts: Sequence[str]) -> TestSuite:
@@ -109,8 +104,8 @@ class Group:
     def score(self) -> int:
         return len(self.members) * len(self.passed)
 
-    def summary(self) -> dict[str, Any]:
-        return {"members": self.members, "tests_passed": sorted(self.passed), "score": self.score}
+    def summary(self) -> CodetGroupTrace:
+        return CodetGroupTrace(members=self.members, tests_passed=sorted(self.passed), score=self.score)
 
 
 def consensus(passed: dict[int, frozenset[int]], order: Sequence[int]) -> list[Group]:
@@ -136,8 +131,8 @@ class CodeT:
     tests: list[str]
     reason: str
 
-    def details(self) -> dict[str, Any]:
-        return {"groups": [g.summary() for g in self.groups[:8]], "generated_tests": self.tests}
+    def trace(self) -> CodetTrace:
+        return CodetTrace(groups=[g.summary() for g in self.groups[:8]], generated_tests=self.tests)
 
 
 def choose(groups: list[Group], tests: Sequence[str]) -> CodeT:

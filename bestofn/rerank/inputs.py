@@ -25,6 +25,7 @@ import openai
 from bestofn.llm import chat
 from bestofn.rerank.replies import first_json
 from bestofn.schemas import Problem, TestSuite
+from bestofn.trace import LlmCall
 
 Source = Literal["prompt", "tests", "generated", "mutated"]
 
@@ -289,21 +290,16 @@ def parse_generated_inputs(text: str, *, io: bool, limit: int) -> list[ProbeInpu
 
 def generate_inputs(
     client: openai.OpenAI, model: str, problem: Problem, *, count: int, seed: int, io: bool, max_tokens: int = 512
-) -> tuple[list[ProbeInput], dict[str, object]]:
+) -> tuple[list[ProbeInput], LlmCall]:
     """Ask the model for inputs; returns them and a record of the call (never raises on API errors)."""
-    record: dict[str, object] = {"model": model, "requested": count}
+    call = LlmCall(purpose="generated_inputs", model=model, requested=count)
     try:
         reply = chat(client, model, inputs_messages(problem, count, io), temperature=0.0,
                      max_tokens=max_tokens, seed=seed, json_mode=True)
     except openai.OpenAIError as exc:
-        record["error"] = f"{exc.__class__.__name__}: {str(exc)[:200]}"
-        return [], record
+        return [], call.failed(exc)
     found = parse_generated_inputs(reply.text, io=io, limit=count)
-    record.update(accepted=len(found), tokens_in=reply.tokens_in, tokens_out=reply.tokens_out)
-    if not found:
-        record["error"] = "no valid input in the reply"
-        record["reply_head"] = reply.text[:200]
-    return found, record
+    return found, call.answered(reply, len(found), "no valid input in the reply")
 
 
 # --------------------------------------------------------------------------- combining

@@ -16,7 +16,6 @@ import random
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 import openai
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -24,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from bestofn.llm import chat
 from bestofn.rerank.replies import first_json
 from bestofn.schemas import Problem
+from bestofn.trace import JudgeTrace, JudgeVerdict, LlmCall
 
 JUDGE_SYSTEM = (
     "You are a strict code reviewer. Several candidate solutions to one problem are shown with "
@@ -82,23 +82,6 @@ def judge_messages(problem: Problem, shown: Sequence[tuple[str, str, str]], max_
 
 
 @dataclass
-class Attempt:
-    """One judge call: which order it saw, what it answered, whether that was usable."""
-
-    order: list[int]
-    choice: int | None = None
-    reason: str = ""
-    error: str | None = None
-    raw_head: str = ""
-    tokens_in: int = 0
-    tokens_out: int = 0
-
-    def record(self) -> dict[str, Any]:
-        return {"order": self.order, "choice": self.choice, "reason": self.reason[:300], "error": self.error,
-                "raw_head": self.raw_head, "tokens_in": self.tokens_in, "tokens_out": self.tokens_out}
-
-
-@dataclass
 class JudgeResult:
     """The judge's pick (None when it fell back) and every attempt behind it."""
 
@@ -106,27 +89,32 @@ class JudgeResult:
     runner_up: int | None
     confidence: float
     reason: str
-    attempts: list[Attempt] = field(default_factory=list)
+    attempts: list[JudgeVerdict] = field(default_factory=list)
 
     @property
     def fell_back(self) -> bool:
         return self.winner is None
 
-    def details(self) -> dict[str, Any]:
-        return {"verdicts": [a.record() for a in self.attempts], "fell_back": self.fell_back}
+    def trace(self, model: str, shown: list[int]) -> JudgeTrace:
+        return JudgeTrace(model=model, shown=shown, verdicts=list(self.attempts), fell_back=self.fell_back)
+
+    def calls(self, model: str) -> list[LlmCall]:
+        """One record per judge call, for spend."""
+        return [LlmCall(purpose="judge", model=model, tokens_in=a.tokens_in, tokens_out=a.tokens_out, error=a.error)
+                for a in self.attempts]
 
 
 def ask(
     client: openai.OpenAI, model: str, problem: Problem, order: list[int], codes: dict[int, str],
     evidence: dict[int, str], *, seed: int, max_tokens: int, max_code_chars: int,
-) -> list[Attempt]:
+) -> list[JudgeVerdict]:
     """Show ``order`` labelled A, B, ...; one retry on an unusable reply. Returns the attempts made."""
     labels = labels_for(len(order))
     shown = [(lab, codes[i], evidence.get(i, "none")) for lab, i in zip(labels, order)]
     messages = judge_messages(problem, shown, max_code_chars)
-    attempts: list[Attempt] = []
+    attempts: list[JudgeVerdict] = []
     for attempt_no in range(2):
-        att = Attempt(order=list(order))
+        att = JudgeVerdict(order=list(order))
         attempts.append(att)
         try:
             reply = chat(client, model, messages, temperature=0.0, max_tokens=max_tokens,
@@ -147,7 +135,7 @@ def ask(
     return attempts
 
 
-def combine(pool: Sequence[int], picks: Sequence[Attempt]) -> JudgeResult:
+def combine(pool: Sequence[int], picks: Sequence[JudgeVerdict]) -> JudgeResult:
     """Merge the passes: agree -> high confidence; disagree -> the earlier in ``pool`` wins, lower confidence."""
     chosen = [a for a in picks if a.choice is not None]
     if not chosen:

@@ -13,7 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
-from typing import Any
+
+from bestofn.trace import MajorityTrace
 
 _ANSWER = re.compile(r"(?:final\s+answer|answer)\s*(?:is)?\s*[:=]?\s*(.+)", re.I)
 _NUMBER_IN_TEXT = re.compile(r"[-+]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:/\d+)?%?")
@@ -99,8 +100,8 @@ class Vote:
     reason: str = ""
     best_guess: int | None = None
 
-    def details(self) -> dict[str, Any]:
-        return {"answers": {a: m for a, m in list(self.counts.items())[:12]}}
+    def trace(self) -> MajorityTrace:
+        return MajorityTrace(answers={a: m for a, m in list(self.counts.items())[:12]})
 
 
 def vote(answers: dict[int, str], order: Sequence[int], min_agreement: float) -> Vote:

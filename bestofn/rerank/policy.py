@@ -8,7 +8,7 @@ representatives; without a client (or when the judge's replies are unusable)
 the largest cluster's pick stands with low confidence, and the reason says so.
 An explicit strategy runs that method; if it cannot decide at all (no client,
 no inputs) the ``auto`` chain takes over, recorded. Every step and why it
-passed the baton goes into ``Decision.details["chain"]``.
+passed the baton goes into ``Decision.details.chain`` (bestofn/trace.py).
 
 Deterministic: stable sorts, seeds from settings.seed and the task's prompt,
 temperature 0 for every LLM call.
@@ -69,7 +69,7 @@ def _sandbox(pool: Any = None) -> tuple[RunInputs | None, RunMany | None]:
 def decide_with(ctx: Context) -> Decision:
     """Route by strategy; ``ctx`` carries the runners, so tests can hand in stand-ins."""
     strategy = ctx.problem.strategy
-    ctx.details["strategy"] = strategy
+    ctx.trace.strategy = strategy
     if strategy == "majority_vote" or (strategy == "auto" and _is_value_task(ctx)):
         return _majority(ctx)
     usable = ctx.usable
@@ -196,11 +196,6 @@ def _decision(ctx: Context, out: Outcome) -> Decision:
     no_passing = (ctx.problem.tests is not None or bool(results)) and not any(r.status == "passed" for r in results)
     if out.winner is None:
         no_passing = no_passing or not ctx.usable
-    calls = ctx.details.pop("llm_calls")
-    if calls:
-        ctx.details["llm_calls"] = calls
-        ctx.details["llm_usage"] = {"calls": len(calls), "tokens_in": sum(c.get("tokens_in", 0) for c in calls),
-                                    "tokens_out": sum(c.get("tokens_out", 0) for c in calls)}
     return Decision(winner=out.winner, ranking=ranking, method=out.method, reason=out.reason,
                     runner_up=out.runner_up, agreement_rate=out.agreement_rate, confidence=out.confidence,
-                    no_passing_candidate=no_passing, details=ctx.details)
+                    no_passing_candidate=no_passing, details=ctx.trace)

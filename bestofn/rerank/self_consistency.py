@@ -20,6 +20,7 @@ from typing import Any
 
 from bestofn.rerank.inputs import ProbeInput
 from bestofn.schemas import Candidate, Limits
+from bestofn.trace import ClusterTrace, ProbeTrace, SelfConsistencyTrace
 
 RunInputs = Callable[..., list[list[str]]]
 """``sandbox.run_inputs``' shape: (codes, inputs, entry_point, *, io, limits) -> fingerprints."""
@@ -108,9 +109,9 @@ class Cluster:
     def size(self) -> int:
         return len(self.members)
 
-    def summary(self) -> dict[str, Any]:
-        return {"members": self.members, "size": self.size, "examples_matched": self.examples_matched,
-                "all_failed": self.all_failed, "outputs": [s[:80] for s in self.signature[:6]]}
+    def summary(self) -> ClusterTrace:
+        return ClusterTrace(members=self.members, size=self.size, examples_matched=self.examples_matched,
+                            all_failed=self.all_failed, outputs=[s[:80] for s in self.signature[:6]])
 
 
 def cluster(fps: dict[int, list[str]], order: Sequence[int], inputs: Sequence[ProbeInput]) -> list[Cluster]:
@@ -146,13 +147,13 @@ class SelfConsistency:
     reason: str
     inputs: list[ProbeInput] = field(default_factory=list)
 
-    def details(self) -> dict[str, Any]:
-        return {
-            "clusters": [c.summary() for c in self.clusters[:8]],
-            "n_clusters": len(self.clusters),
-            "voters": self.voters,
-            "inputs": [{"args": p.args[:200], "expected": p.expected, "source": p.source} for p in self.inputs[:24]],
-        }
+    def trace(self) -> SelfConsistencyTrace:
+        return SelfConsistencyTrace(
+            clusters=[c.summary() for c in self.clusters[:8]],
+            n_clusters=len(self.clusters),
+            voters=self.voters,
+            inputs=[ProbeTrace(args=p.args[:200], expected=p.expected, source=p.source) for p in self.inputs[:24]],
+        )
 
 
 def choose(clusters: list[Cluster], inputs: Sequence[ProbeInput]) -> SelfConsistency:

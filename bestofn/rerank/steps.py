@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
-
 import openai
 
 from bestofn.rerank import codet, judge, majority
@@ -20,6 +18,7 @@ from bestofn.rerank.mutate import mutate_inputs
 from bestofn.rerank.self_consistency import RunInputs, SelfConsistency, self_consistency
 from bestofn.schemas import Candidate, DecisionMethod, ExecutionResult, Problem, RankedCandidate
 from bestofn.settings import Settings
+from bestofn.trace import DecisionTrace, ProbeInputsTrace
 
 RunMany = Callable[..., list[ExecutionResult]]
 """``sandbox.run_many``' shape: (codes, tests, entry_point, limits) -> results."""
@@ -50,7 +49,7 @@ class Context:
     run_inputs: RunInputs | None
     run_many: RunMany | None
     ranking: list[RankedCandidate] = field(init=False)
-    details: dict[str, Any] = field(default_factory=lambda: {"chain": [], "llm_calls": []})
+    trace: DecisionTrace = field(default_factory=DecisionTrace)
     inputs_cache: list[ProbeInput] | None = None
     sc_cache: dict[tuple[int, ...], SelfConsistency] = field(default_factory=dict)
     judge_cache: dict[tuple[int, ...], Outcome] = field(default_factory=dict)
@@ -78,7 +77,7 @@ class Context:
         return self.problem.model or self.settings.model
 
     def note(self, method: str, outcome: str, why: str) -> None:
-        self.details["chain"].append({"method": method, "outcome": outcome, "why": why})
+        self.trace.note(method, outcome, why)
 
 
 # --------------------------------------------------------------------------- tests
@@ -119,14 +118,14 @@ def probe_inputs(ctx: Context) -> list[ProbeInput]:
         if ctx.client is None:
             ctx.note("generated_inputs", "skipped", "no LLM client, so only the prompt's and tests' inputs are used")
         elif ctx.problem.entry_point or is_io(ctx.problem):
-            generated, record = generate_inputs(ctx.client, ctx.model(), ctx.problem, count=s.generated_inputs,
+            generated, call = generate_inputs(ctx.client, ctx.model(), ctx.problem, count=s.generated_inputs,
                                                 seed=ctx.seed("inputs"), io=is_io(ctx.problem),
                                                 max_tokens=s.llm_max_tokens)
-            ctx.details["llm_calls"].append({"purpose": "generated_inputs", **record})
+            ctx.trace.llm_calls.append(call)
     ctx.inputs_cache = dedupe(known + generated + mutated)[: s.probe_inputs_max]
-    ctx.details["probe_inputs"] = {"count": len(ctx.inputs_cache),
-                                   "by_source": {src: sum(p.source == src for p in ctx.inputs_cache)
-                                                 for src in ("prompt", "tests", "generated", "mutated")}}
+    ctx.trace.probe_inputs = ProbeInputsTrace(count=len(ctx.inputs_cache),
+                                              by_source={src: sum(p.source == src for p in ctx.inputs_cache)
+                                                         for src in ("prompt", "tests", "generated", "mutated")})
     return ctx.inputs_cache
 
 
@@ -147,7 +146,7 @@ def sc_result(ctx: Context, pool: Sequence[int]) -> SelfConsistency | None:
         ctx.note("self_consistency", "failed", f"the sandbox failed: {exc.__class__.__name__}: {str(exc)[:200]}")
         return None
     ctx.sc_cache[key] = sc
-    ctx.details["self_consistency"] = sc.details()
+    ctx.trace.self_consistency = sc.trace()
     return sc
 
 
@@ -169,9 +168,9 @@ def codet_step(ctx: Context, pool: Sequence[int]) -> Outcome:
     if ctx.client is None or not ctx.problem.entry_point or is_io(ctx.problem) or ctx.run_many is None:
         why = "needs an LLM client, a function entry point and the sandbox"
         return Outcome("codet", None, f"CodeT skipped: {why}")
-    asserts, record = codet.generate_tests(ctx.client, ctx.model(), ctx.problem, count=ctx.settings.codet_tests,
+    asserts, call = codet.generate_tests(ctx.client, ctx.model(), ctx.problem, count=ctx.settings.codet_tests,
                                            seed=ctx.seed("codet"), max_tokens=ctx.settings.llm_max_tokens)
-    ctx.details["llm_calls"].append({"purpose": "codet_tests", **record})
+    ctx.trace.llm_calls.append(call)
     if not asserts:
         return Outcome("codet", None, "CodeT skipped: the model wrote no usable assert")
     cands = [c for c in ctx.candidates if c.index in set(pool)]
@@ -182,7 +181,7 @@ def codet_step(ctx: Context, pool: Sequence[int]) -> Outcome:
         return Outcome("codet", None, f"CodeT failed in the sandbox: {exc.__class__.__name__}: {str(exc)[:200]}")
     passed = {c.index: codet.passed_tests(r) for c, r in zip(cands, runs)}
     result = codet.choose(codet.consensus(passed, ctx.order), asserts)
-    ctx.details["codet"] = result.details()
+    ctx.trace.codet = result.trace()
     return Outcome("codet", result.winner, result.reason, result.runner_up, result.agreement_rate, result.confidence)
 
 
@@ -199,7 +198,7 @@ def majority_step(ctx: Context) -> tuple[Outcome, majority.Vote]:
     answers = {c.index: answer_of(c) for c in ctx.candidates if answer_of(c).strip() and not
                (c.error or "").startswith("llm_")}
     v = majority.vote(answers, ctx.order, ctx.settings.self_consistency_min_agreement)
-    ctx.details["majority_vote"] = v.details()
+    ctx.trace.majority_vote = v.trace()
     return Outcome("majority_vote", v.winner, v.reason, v.runner_up, v.agreement_rate, v.agreement_rate,
                    best_guess=v.best_guess), v
 
@@ -250,10 +249,8 @@ def judge_step(ctx: Context, pool: Sequence[int], sc: SelfConsistency | None = N
     result = judge.judge(ctx.client, model, ctx.problem, shown, texts, ev, seed=ctx.seed("judge"),
                          twice=ctx.settings.judge_twice, max_tokens=ctx.settings.judge_max_tokens,
                          max_code_chars=ctx.settings.judge_max_code_chars)
-    ctx.details["judge"] = {"model": model, "shown": shown, **result.details()}
-    for a in result.attempts:
-        ctx.details["llm_calls"].append({"purpose": "judge", "model": model, "tokens_in": a.tokens_in,
-                                         "tokens_out": a.tokens_out, "error": a.error})
+    ctx.trace.judge = result.trace(model, shown)
+    ctx.trace.llm_calls.extend(result.calls(model))
     out = Outcome("judge", result.winner, result.reason, result.runner_up, None, result.confidence)
     ctx.judge_cache[tuple(shown)] = out
     return out

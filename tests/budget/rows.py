@@ -8,7 +8,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from bestofn.budget.spend import utc_day_start
-from bestofn.models import CandidateRow, DecisionRow, ExecutionRow, Task
+from bestofn.models import CandidateRow, DecisionLlmCallRow, DecisionRow, ExecutionRow, Task
 from tests.budget.helpers import PRICED
 
 NOW = datetime.now(timezone.utc)
@@ -27,9 +27,10 @@ def _task(s: Session, tid: str, at: datetime, status: str, strategy: str, latenc
     if winner is not None:
         s.add(ExecutionRow(task_id=tid, candidate_index=winner, status="passed" if passed else "failed",
                            all_passed=passed, tests_passed=4 if passed else 1, tests_total=4))
-        details = {"llm_calls": llm_calls} if llm_calls else {}
         s.add(DecisionRow(task_id=tid, winner_index=winner, method="tests", agreement_rate=agreement,
-                          details=details, created_at=at))
+                          details={}, created_at=at))
+        s.flush()
+        s.add_all(DecisionLlmCallRow(task_id=tid, seq=i, **call) for i, call in enumerate(llm_calls or []))
 
 
 def seed(engine: Engine) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlmodel import select
 
+from bestofn.budget.spend import spend_by_model_day, utc_day_start
 from bestofn.db import make_engine
 from bestofn.llm import make_client
 from bestofn.models import CandidateRow, ExecutionRow
@@ -181,3 +182,10 @@ def test_the_task_view_counts_the_rankings_llm_calls_too(store: TaskStore, fake_
     assert served["requests"] == gen.calls + rank.calls
     assert (view.tokens_in, view.tokens_out) == (served["prompt_tokens"], served["completion_tokens"])
     assert view.cost_usd == pytest.approx(gen.cost_usd + rank.cost_usd)
+    details = view.decision["details"]  # the calls are shown with the decision, as before they had a table
+    assert details["llm_usage"] == {"calls": rank.calls, "tokens_in": rank.tokens_in, "tokens_out": rank.tokens_out}
+    assert [c["purpose"] for c in details["llm_calls"]].count("judge") == len(details["judge"]["verdicts"])
+    with store.engine.connect() as conn:  # and spend reads the same calls from their rows
+        spent = [r for r in spend_by_model_day(conn, get_settings(), utc_day_start()) if r.purpose == "ranking"]
+    assert (sum(r.calls for r in spent), sum(r.tokens_in for r in spent)) == (rank.calls, rank.tokens_in)
+    assert sum(r.cost_usd for r in spent) == pytest.approx(rank.cost_usd)

@@ -45,15 +45,36 @@ def test_each_strategy_picks_a_correct_candidate(fake_llm: FakeLLM, strategy: st
     cands = P.candidates(*MIXED)
     problem = Problem(prompt=P.PROMPT, entry_point=P.ENTRY, strategy=strategy)
     d = decide(problem, cands, {}, client=make_client(base_url=fake_llm.base_url), settings=SETTINGS)
-    assert d.method == strategy, d.details["chain"]
+    trace = d.details
+    assert d.method == strategy, trace.chain
     assert P.right(cands, d.winner), d
     assert d.reason and d.confidence is not None
+    assert trace.strategy == strategy
+    if strategy == "self_consistency":
+        assert trace.self_consistency is not None and trace.self_consistency.n_clusters >= 2
+        assert sorted(trace.self_consistency.clusters[0].members) == [1, 3, 5]
+        assert trace.self_consistency.voters == 5  # the sixth contradicts the doctest and does not vote
+        assert [c.purpose for c in trace.llm_calls] == ["generated_inputs"]
+        assert trace.llm_calls[0].accepted == 5 and trace.llm_calls[0].requested == SETTINGS.generated_inputs
+        assert trace.probe_inputs is not None and trace.probe_inputs.by_source["generated"] == 5
     if strategy == "codet":
-        groups = d.details["codet"]["groups"]
-        assert sorted(groups[0]["members"]) == [1, 3, 5] and groups[0]["tests_passed"] == [0, 1, 2]
+        assert trace.codet is not None
+        groups = trace.codet.groups
+        assert sorted(groups[0].members) == [1, 3, 5] and groups[0].tests_passed == [0, 1, 2]
+        assert [c.purpose for c in trace.llm_calls] == ["codet_tests"]
+        assert trace.llm_calls[0].accepted == len(trace.codet.generated_tests) == 4
     if strategy == "judge":
-        assert d.details["judge"]["verdicts"][0]["choice"] == d.winner
-        assert len(d.details["judge"]["shown"]) >= 2
+        assert trace.judge is not None and trace.judge.model == SETTINGS.model
+        assert trace.judge.verdicts[0].choice == d.winner
+        assert len(trace.judge.shown) >= 2
+        assert [c.purpose for c in trace.llm_calls][0] == "generated_inputs"  # the clusters shown to the judge
+        judged = [c for c in trace.llm_calls if c.purpose == "judge"]
+        assert len(judged) == len(trace.judge.verdicts)
+        assert [(c.tokens_in, c.tokens_out) for c in judged] == [(v.tokens_in, v.tokens_out)
+                                                                  for v in trace.judge.verdicts]
+    assert all(c.model == SETTINGS.model and c.tokens_in > 0 and c.tokens_out > 0 for c in trace.llm_calls)
+    assert trace.llm_usage is not None and trace.llm_usage.calls == len(trace.llm_calls)
+    assert trace.llm_usage.tokens_in == sum(c.tokens_in for c in trace.llm_calls)
 
 
 def test_auto_with_weak_tests_escalates_to_self_consistency_and_records_why(fake_llm: FakeLLM) -> None:
@@ -67,11 +88,13 @@ def test_auto_with_weak_tests_escalates_to_self_consistency_and_records_why(fake
     assert d.method == "self_consistency"
     assert P.right(cands, d.winner) and d.runner_up is not None and not P.right(cands, d.runner_up)
     assert d.agreement_rate == 0.6 and d.confidence == 0.6  # 3 of the 5 that reproduce the doctest
-    assert [c["method"] for c in d.details["chain"]] == ["tests", "self_consistency"]
-    assert d.details["chain"][0]["outcome"] == "tied"
-    by_source = d.details["probe_inputs"]["by_source"]
+    assert [c.method for c in d.details.chain] == ["tests", "self_consistency"]
+    assert d.details.chain[0].outcome == "tied"
+    assert d.details.probe_inputs is not None
+    by_source = d.details.probe_inputs.by_source
     assert (by_source["prompt"], by_source["tests"], by_source["generated"]) == (1, 1, 5) and by_source["mutated"] > 0
-    assert d.details["llm_usage"]["calls"] == 1 and d.details["llm_usage"]["tokens_out"] > 0
+    assert d.details.llm_usage is not None
+    assert d.details.llm_usage.calls == 1 and d.details.llm_usage.tokens_out > 0
     assert d.ranking[0].index == d.winner and d.ranking[0].score["cluster_size"] == 3
     assert not d.no_passing_candidate
 
@@ -83,8 +106,8 @@ def test_auto_without_majority_goes_to_the_judge(fake_llm: FakeLLM) -> None:
     d = decide(problem, cands, {}, client=make_client(base_url=fake_llm.base_url), settings=SETTINGS)
     assert (d.method, d.winner) == ("judge", 2)
     assert d.confidence == 0.9 and d.agreement_rate == 0.3333  # 1 of 3 voters
-    assert [c["method"] for c in d.details["chain"]] == ["tests", "self_consistency", "judge"]
-    assert [a["choice"] for a in d.details["judge"]["verdicts"]] == [2, 2]
+    assert [c.method for c in d.details.chain] == ["tests", "self_consistency", "judge"]
+    assert d.details.judge is not None and [a.choice for a in d.details.judge.verdicts] == [2, 2]
 
 
 def test_auto_with_an_unusable_judge_falls_back_and_records_it(fake_llm: FakeLLM) -> None:
@@ -95,17 +118,20 @@ def test_auto_with_an_unusable_judge_falls_back_and_records_it(fake_llm: FakeLLM
     d = decide(problem, cands, {}, client=make_client(base_url=fake_llm.base_url), settings=SETTINGS)
     assert d.method == "self_consistency" and d.winner is not None
     assert "fell back" in d.reason and "low confidence" in d.reason
-    assert d.details["judge"]["fell_back"] is True
-    assert len(d.details["judge"]["verdicts"]) == 4  # two passes, each with one retry
-    assert d.details["chain"][-1] == {"method": "judge", "outcome": "no decision", "why": d.details["chain"][-1]["why"]}
+    assert d.details.judge is not None and d.details.judge.fell_back is True
+    assert len(d.details.judge.verdicts) == 4  # two passes, each with one retry
+    assert all(v.error for v in d.details.judge.verdicts)
+    assert (d.details.chain[-1].method, d.details.chain[-1].outcome) == ("judge", "no decision")
+    assert [c.purpose for c in d.details.llm_calls].count("judge") == 4
 
 
 def test_no_client_skips_llm_steps_and_says_so() -> None:
     cands = P.candidates(*MIXED)
     d = decide(Problem(prompt=P.PROMPT, entry_point=P.ENTRY), cands, {}, client=None, settings=SETTINGS)
     assert d.method == "self_consistency" and d.winner is not None
-    assert any(c["method"] == "generated_inputs" and c["outcome"] == "skipped" for c in d.details["chain"])
-    assert d.details["probe_inputs"]["by_source"]["generated"] == 0
+    assert any(c.method == "generated_inputs" and c.outcome == "skipped" for c in d.details.chain)
+    assert d.details.probe_inputs is not None and d.details.probe_inputs.by_source["generated"] == 0
+    assert d.details.llm_calls == [] and d.details.llm_usage is None
 
 
 def test_same_inputs_same_decision(fake_llm: FakeLLM) -> None:
@@ -123,7 +149,8 @@ def test_enough_known_inputs_means_no_llm_call_for_inputs(fake_llm: FakeLLM) -> 
     settings = SETTINGS.model_copy(update={"generate_inputs_below": 4})
     d = decide(Problem(prompt=P.PROMPT, entry_point=P.ENTRY), cands, {}, client=make_client(base_url=fake_llm.base_url),
                settings=settings)
-    assert d.details["probe_inputs"]["by_source"]["generated"] == 0 and d.details["probe_inputs"]["count"] >= 4
+    assert d.details.probe_inputs is not None
+    assert d.details.probe_inputs.by_source["generated"] == 0 and d.details.probe_inputs.count >= 4
     assert not [r for r in fake_llm.requests if "test inputs" in json.dumps(r)]
 
 
@@ -133,7 +160,7 @@ def test_an_explicit_judge_that_falls_back_is_not_asked_again_by_the_auto_chain(
     cands = P.candidates(P.WRONG_UNSORTED, P.WRONG_EMPTY, P.RIGHT_SET, P.WRONG_ADJACENT)
     problem = Problem(prompt=P.PROMPT, entry_point=P.ENTRY, strategy="judge")
     d = decide(problem, cands, {}, client=make_client(base_url=fake_llm.base_url), settings=SETTINGS)
-    assert d.method == "self_consistency" and d.details["chain"][0]["method"] == "judge"
+    assert d.method == "self_consistency" and d.details.chain[0].method == "judge"
     assert sum("strict code reviewer" in json.dumps(r) for r in fake_llm.requests) == 4
 
 
@@ -144,5 +171,8 @@ def test_majority_vote_without_a_majority_asks_the_judge_among_the_answers(fake_
     d = decide(problem, cands, {}, client=make_client(base_url=fake_llm.base_url), settings=SETTINGS)
     assert (d.method, d.winner) == ("judge", 1)
     assert d.agreement_rate == round(1 / 3, 4)
-    assert d.details["chain"][0]["outcome"] == "no clear majority"
-    assert set(d.details["majority_vote"]["answers"]) == {"41", "42", "43"}
+    assert d.details.chain[0].outcome == "no clear majority"
+    assert d.details.majority_vote is not None
+    assert d.details.majority_vote.answers == {"41": [0], "42": [1], "43": [2]}
+    assert d.details.judge is not None and d.details.judge.shown == [0, 1, 2]
+    assert [c.purpose for c in d.details.llm_calls] == ["judge"] * len(d.details.judge.verdicts)

@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 
 from bestofn.llm import make_client
-from bestofn.rerank.judge import Attempt, combine, judge, labels_for, parse_verdict, stable_seed
+from bestofn.rerank.judge import combine, judge, labels_for, parse_verdict, stable_seed
 from bestofn.schemas import Problem
 from bestofn.testing.fake_llm import FakeLLM, Reply
+from bestofn.trace import JudgeVerdict
 
 PROBLEM = Problem(prompt="def inc(x):\n    '''Return x + 1. inc(1) == 2'''\n", entry_point="inc")
 CODES = {0: "def inc(x):\n    return x + 1\n", 1: "def inc(x):\n    return x - 1\n", 2: "def inc(x):\n    return x\n"}
@@ -25,13 +26,15 @@ def test_verdicts_are_validated_json_naming_a_shown_label() -> None:
 
 
 def test_passes_that_agree_give_high_confidence_and_disagreement_a_stable_tie_break() -> None:
-    agree = combine([0, 1, 2], [Attempt([2, 0, 1], choice=1, reason="r"), Attempt([1, 0, 2], choice=1)])
+    agree = combine([0, 1, 2], [JudgeVerdict(order=[2, 0, 1], choice=1, reason="r"),
+                                JudgeVerdict(order=[1, 0, 2], choice=1)])
     assert agree.winner == 1 and agree.confidence == 0.9 and agree.runner_up == 0
-    split = combine([0, 1, 2], [Attempt([2, 0, 1], choice=2, reason="r2"), Attempt([1, 0, 2], choice=1)])
+    split = combine([0, 1, 2], [JudgeVerdict(order=[2, 0, 1], choice=2, reason="r2"),
+                                JudgeVerdict(order=[1, 0, 2], choice=1)])
     assert split.winner == 1 and split.runner_up == 2 and split.confidence == 0.4
-    one = combine([0, 1], [Attempt([0, 1], error="bad"), Attempt([1, 0], choice=0)])
+    one = combine([0, 1], [JudgeVerdict(order=[0, 1], error="bad"), JudgeVerdict(order=[1, 0], choice=0)])
     assert one.winner == 0 and one.confidence == 0.6
-    none = combine([0, 1], [Attempt([0, 1], error="reply is not a JSON object")])
+    none = combine([0, 1], [JudgeVerdict(order=[0, 1], error="reply is not a JSON object")])
     assert none.winner is None and none.fell_back and "fell back" in none.reason
 
 

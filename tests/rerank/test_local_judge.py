@@ -28,14 +28,14 @@ def test_judge_on_the_local_model_decides_or_falls_back_recorded() -> None:
     problem = Problem(prompt=P.PROMPT, entry_point=P.ENTRY, strategy="judge", model=MODEL_NAME)
     with LocalModelServer(parallel=2, ctx=8192) as srv:
         d = decide(problem, cands, {}, client=make_client(base_url=srv.base_url, settings=settings), settings=settings)
-    judged = d.details["judge"]
-    assert judged["model"] == MODEL_NAME and len(judged["shown"]) == 3
-    assert judged["verdicts"] and all(v["tokens_out"] > 0 or v["error"] for v in judged["verdicts"])
+    judged = d.details.judge
+    assert judged is not None and judged.model == MODEL_NAME and len(judged.shown) == 3
+    assert judged.verdicts and all(v.tokens_out > 0 or v.error for v in judged.verdicts)
     assert d.winner is not None
-    if judged["fell_back"]:
+    if judged.fell_back:
         assert d.method != "judge"
-        assert d.details["chain"][0]["method"] == "judge" and "no usable verdict" in d.details["chain"][0]["why"]
-        assert all(v["error"] for v in judged["verdicts"])
+        assert d.details.chain[0].method == "judge" and "no usable verdict" in d.details.chain[0].why
+        assert all(v.error for v in judged.verdicts)
     else:
-        assert d.method == "judge" and d.winner in judged["shown"] and d.confidence == 0.6
+        assert d.method == "judge" and d.winner in judged.shown and d.confidence == 0.6
     assert time.monotonic() - started < 90

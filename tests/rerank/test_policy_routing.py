@@ -11,6 +11,7 @@ from bestofn.rerank.policy import decide_with
 from bestofn.rerank.steps import Context
 from bestofn.schemas import Candidate, ExecutionResult, Problem, TestSuite
 from bestofn.settings import Settings
+from bestofn.trace import ChainStep
 
 PROMPT = "def sq(x):\n    '''Square x.\n    >>> sq(2)\n    4\n    >>> sq(3)\n    9\n    '''\n"
 NO_EXAMPLES = "def sq(x):\n    '''Square x.'''\n"
@@ -54,7 +55,7 @@ def test_a_unique_top_on_tests_decides_without_running_anything_more() -> None:
                {0: _passed(0, 1, 5), 1: _passed(1, 1, 9)}, runner)
     d = decide_with(ctx)
     assert (d.method, d.winner, d.runner_up, d.confidence) == ("tests", 1, 0, 1.0)
-    assert [c["outcome"] for c in d.details["chain"]] == ["decided"] and runner.calls == 0
+    assert [c.outcome for c in d.details.chain] == ["decided"] and runner.calls == 0
 
 
 def test_ties_on_tests_that_behave_identically_are_broken_by_runtime() -> None:
@@ -72,9 +73,9 @@ def test_ties_on_tests_that_behave_differently_go_to_self_consistency() -> None:
     d = decide_with(ctx)
     assert (d.method, d.winner, d.runner_up) == ("self_consistency", 2, 3)
     assert d.agreement_rate == 1.0  # only the two that reproduce sq(3) == 9 vote
-    assert [c["method"] for c in d.details["chain"]] == ["tests", "self_consistency"]
+    assert [c.method for c in d.details.chain] == ["tests", "self_consistency"]
     assert d.ranking[0].index == 2 and d.ranking[0].score["cluster_size"] == 2
-    assert d.details["self_consistency"]["clusters"][0]["members"] == [2, 1]
+    assert d.details.self_consistency.clusters[0].members == [2, 1]
 
 
 def test_without_tests_a_clear_majority_decides() -> None:
@@ -82,7 +83,7 @@ def test_without_tests_a_clear_majority_decides() -> None:
     d = decide_with(_ctx(Problem(prompt=NO_EXAMPLES + "# try sq(2) and sq(3)\n", entry_point="sq"), cands, {}))
     assert (d.method, d.winner, d.agreement_rate) == ("self_consistency", 1, 0.6)
     assert d.no_passing_candidate is False
-    assert d.details["chain"][0] == {"method": "tests", "outcome": "skipped", "why": "the task has no tests"}
+    assert d.details.chain[0] == ChainStep(method="tests", outcome="skipped", why="the task has no tests")
 
 
 def test_no_clear_majority_and_no_client_keeps_the_largest_cluster_with_low_confidence() -> None:
@@ -93,7 +94,7 @@ def test_no_clear_majority_and_no_client_keeps_the_largest_cluster_with_low_conf
     assert (d.method, d.winner) == ("self_consistency", 1)
     assert d.agreement_rate == 0.5 and d.confidence == 0.25
     assert "judge skipped: no LLM client" in d.reason and "low confidence" in d.reason
-    assert [c["method"] for c in d.details["chain"]] == ["tests", "self_consistency", "judge"]
+    assert [c.method for c in d.details.chain] == ["tests", "self_consistency", "judge"]
 
 
 def test_nothing_to_compare_on_and_no_client_keeps_the_first_candidate_and_says_so() -> None:
@@ -113,7 +114,7 @@ def test_explicit_strategies() -> None:
     single = decide_with(_ctx(Problem(prompt=PROMPT, entry_point="sq", strategy="single"), cands, {}))
     assert (single.method, single.winner) == ("single", 0)
     codet = decide_with(_ctx(Problem(prompt=PROMPT, entry_point="sq", tests=CHECK, strategy="codet"), cands, results))
-    assert codet.details["chain"][0]["method"] == "codet" and "falling back" in codet.details["chain"][0]["why"]
+    assert codet.details.chain[0].method == "codet" and "falling back" in codet.details.chain[0].why
     assert codet.method == "self_consistency" and codet.winner == 1
 
 
@@ -139,7 +140,7 @@ def test_a_failing_sandbox_is_recorded_and_the_chain_goes_on() -> None:
         raise RuntimeError("engine gone")
     ctx = Context(Problem(prompt=PROMPT, entry_point="sq"), _cands("plus", "right_a"), {}, SETTINGS, None, broken, None)
     d = decide_with(ctx)
-    assert d.winner == 0 and any("engine gone" in c["why"] for c in d.details["chain"])
+    assert d.winner == 0 and any("engine gone" in c.why for c in d.details.chain)
 
 
 def test_same_inputs_same_decision() -> None:
@@ -153,4 +154,4 @@ def test_strategy_tests_without_tests_falls_back_to_auto() -> None:
     cands = _cands("plus", "right_a", "right_b")
     d = decide_with(_ctx(Problem(prompt=PROMPT, entry_point="sq", strategy="tests"), cands, {}))
     assert (d.method, d.winner) == ("self_consistency", 1)
-    assert d.details["chain"][0]["method"] == "tests" and "no tests" in d.details["chain"][0]["why"]
+    assert d.details.chain[0].method == "tests" and "no tests" in d.details.chain[0].why

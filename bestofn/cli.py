@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from rich.console import Console
 
 from bestofn.cli_common import fail
+from bestofn.errors import ProblemRejected
 from bestofn.schemas import Problem
 from bestofn.settings import get_settings
 
@@ -79,9 +80,8 @@ def load_problem(path: Path, n: int | None, strategy: str | None, model: str | N
     try:
         return Problem.model_validate(data)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        field = ".".join(str(p) for p in first["loc"]) or "body"
-        fail(f"{path}: field '{field}': {first['msg']}")
+        bad = ProblemRejected.from_validation(exc)
+        fail(f"{path}: field '{bad.field}': {bad.message}")
     raise AssertionError("unreachable")
 
 
@@ -100,7 +100,7 @@ def solve(
     from bestofn.cli_outcome import finish, render_outcome
     from bestofn.embedded import embedded_runtime
     from bestofn.progress import ReportingStore, live_progress
-    from bestofn.service import ProblemRejected, create_task, task_view
+    from bestofn.service import create_task, task_view
     from bestofn.pipeline import run_task
     from bestofn.store import TaskStore
 

@@ -214,7 +214,7 @@ def api(host: Optional[str] = None, port: Optional[int] = None) -> None:
     """Serve the REST API (migrates the database first)."""
     import uvicorn
 
-    from bestofn.db import migrate
+    from bestofn.migrate import migrate
 
     s = get_settings()
     migrate()
@@ -255,7 +255,7 @@ def sweep_cmd(loop: bool = typer.Option(False, "--loop", help="Sweep every setti
 @app.command("migrate")
 def migrate_cmd(revision: str = typer.Argument("head")) -> None:
     """Upgrade the database schema (alembic upgrade)."""
-    from bestofn.db import migrate
+    from bestofn.migrate import migrate
 
     migrate(revision=revision)
     out.print(f"database at {revision}")

@@ -191,6 +191,7 @@ def submit(
 
 def wait_for_task(http: httpx.Client, task_id: str, problem: Problem, timeout: float) -> TaskView:
     """Poll the task until it ends, showing its progress counts on stderr; exit 1 past the timeout."""
+    from bestofn.models import TERMINAL_STATUSES
     from bestofn.progress import STAGES, live_progress
     from bestofn.service import TaskView
 
@@ -201,7 +202,7 @@ def wait_for_task(http: httpx.Client, task_id: str, problem: Problem, timeout: f
         while True:
             tracker.counts(generated=view.progress.generated, executed=view.progress.executed,
                            stage=STAGES.get(view.status, view.status))
-            if view.status in {"done", "failed", "cancelled"}:
+            if view.status in TERMINAL_STATUSES:
                 return view
             if time.monotonic() > deadline:
                 fail(f"task {task_id} still {view.status} after {timeout:.0f}s", code=1)

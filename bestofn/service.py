@@ -16,7 +16,7 @@ from bestofn.budget.guard import client_named, require_price
 from bestofn.budget.routing import plan_task
 from bestofn.errors import ProblemRejected  # re-exported: the API and CLI catch it from here
 from bestofn.llm import cost_usd
-from bestofn.models import Task
+from bestofn.models import Task, TaskStatus
 from bestofn.schemas import Candidate, Decision, ExecutionResult, Problem, check_runnable
 from bestofn.settings import Settings, get_settings
 from bestofn.store import TaskStore
@@ -95,7 +95,7 @@ class TaskView(BaseModel):
     """The task as the API and ``--json`` show it."""
 
     id: str
-    status: str
+    status: TaskStatus
     strategy: str
     model: str
     reason: str | None

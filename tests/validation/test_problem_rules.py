@@ -13,16 +13,13 @@ import os
 import subprocess
 import sys
 import uuid
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
-from api.main import create_app
-from bestofn.db import get_engine
 from bestofn.schemas import Limits
 from bestofn.schemas import TestSuite as Suite
 from bestofn.settings import Settings, get_settings
@@ -46,7 +43,6 @@ class Row:
     field: str | None  # the field a bad problem is refused for; None: a good problem
     solution: str = ADD
     sandbox: bool = True  # False: a service limit from settings, which the sandbox (run by evals too) leaves alone
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def problem(self) -> dict[str, Any]:
         return {**BASE, "prompt": f"{BASE['prompt']} [{self.name}]", **self.body}
@@ -88,17 +84,6 @@ BAD = [
     Row("n oversized", {"n": S.max_n + 1}, "n", sandbox=False),
     Row("tests oversized", _tests("pytest", PYTEST + "#" * S.max_tests_chars), "tests.code", sandbox=False),
 ]
-
-
-@pytest.fixture
-def client(pg_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
-    monkeypatch.setenv("BESTOFN_DATABASE_URL", pg_url)
-    get_settings.cache_clear()
-    get_engine.cache_clear()
-    with TestClient(create_app(Settings()), raise_server_exceptions=False) as c:
-        yield c
-    get_settings.cache_clear()
-    get_engine.cache_clear()
 
 
 def test_the_api_refuses_each_bad_problem_naming_its_field_and_accepts_the_good(client: TestClient) -> None:

@@ -22,7 +22,7 @@ import httpx
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from bestofn.db import migrate
+from bestofn.migrate import migrate
 from bestofn.settings import get_settings
 from bestofn.testing.fake_llm import FakeLLM, Reply
 from bestofn.testing.procs import child_env, start_api, start_worker

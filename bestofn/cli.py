@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from rich.console import Console
 
 from bestofn.cli_common import fail
+from bestofn.errors import ProblemRejected
 from bestofn.schemas import Problem
 from bestofn.settings import get_settings
 
@@ -79,9 +80,8 @@ def load_problem(path: Path, n: int | None, strategy: str | None, model: str | N
     try:
         return Problem.model_validate(data)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        field = ".".join(str(p) for p in first["loc"]) or "body"
-        fail(f"{path}: field '{field}': {first['msg']}")
+        bad = ProblemRejected.from_validation(exc)
+        fail(f"{path}: field '{bad.field}': {bad.message}")
     raise AssertionError("unreachable")
 
 
@@ -100,7 +100,7 @@ def solve(
     from bestofn.cli_outcome import finish, render_outcome
     from bestofn.embedded import embedded_runtime
     from bestofn.progress import ReportingStore, live_progress
-    from bestofn.service import ProblemRejected, create_task, task_view
+    from bestofn.service import create_task, task_view
     from bestofn.pipeline import run_task
     from bestofn.store import TaskStore
 
@@ -191,6 +191,7 @@ def submit(
 
 def wait_for_task(http: httpx.Client, task_id: str, problem: Problem, timeout: float) -> TaskView:
     """Poll the task until it ends, showing its progress counts on stderr; exit 1 past the timeout."""
+    from bestofn.models import TERMINAL_STATUSES
     from bestofn.progress import STAGES, live_progress
     from bestofn.service import TaskView
 
@@ -201,7 +202,7 @@ def wait_for_task(http: httpx.Client, task_id: str, problem: Problem, timeout: f
         while True:
             tracker.counts(generated=view.progress.generated, executed=view.progress.executed,
                            stage=STAGES.get(view.status, view.status))
-            if view.status in {"done", "failed", "cancelled"}:
+            if view.status in TERMINAL_STATUSES:
                 return view
             if time.monotonic() > deadline:
                 fail(f"task {task_id} still {view.status} after {timeout:.0f}s", code=1)
@@ -214,7 +215,7 @@ def api(host: Optional[str] = None, port: Optional[int] = None) -> None:
     """Serve the REST API (migrates the database first)."""
     import uvicorn
 
-    from bestofn.db import migrate
+    from bestofn.migrate import migrate
 
     s = get_settings()
     migrate()
@@ -255,7 +256,7 @@ def sweep_cmd(loop: bool = typer.Option(False, "--loop", help="Sweep every setti
 @app.command("migrate")
 def migrate_cmd(revision: str = typer.Argument("head")) -> None:
     """Upgrade the database schema (alembic upgrade)."""
-    from bestofn.db import migrate
+    from bestofn.migrate import migrate
 
     migrate(revision=revision)
     out.print(f"database at {revision}")

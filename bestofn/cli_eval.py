@@ -104,7 +104,7 @@ def _run(cfg: EvalConfig, name: str, restart: bool, sample_list: list, samples_p
     """Create or resume the stored run and bring it to done with a progress bar."""
     from contextlib import ExitStack
 
-    from bestofn.db import migrate
+    from bestofn.migrate import migrate
     from bestofn.evals.execute import ENGINE_ERRORS
     from bestofn.evals.runner import run_eval, start_run
     from bestofn.evals.store import EvalStore

@@ -13,7 +13,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from bestofn.db import get_engine, migrate
+from bestofn.db import get_engine
+from bestofn.migrate import migrate
 from bestofn.security.keys import create_key, list_keys, revoke_key
 
 app = typer.Typer(help="API keys: create (token shown once), list, revoke.", no_args_is_help=True,

@@ -14,6 +14,7 @@ import typer
 from docker.errors import DockerException
 from pydantic import ValidationError
 
+from bestofn.errors import ProblemRejected
 from bestofn.schemas import Limits, TestSuite
 
 app = typer.Typer(help="The hardened Docker sandbox: run a solution against tests, build the image, reap leftovers.")
@@ -39,8 +40,7 @@ def _read(path: Path, what: str) -> str:
 
 def _one_line(exc: Exception) -> str:
     if isinstance(exc, ValidationError):
-        first = exc.errors()[0]
-        return f"{'.'.join(str(p) for p in first['loc']) or 'input'}: {first['msg']}"
+        exc = ProblemRejected.from_validation(exc)
     return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
 
 

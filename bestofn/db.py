@@ -1,8 +1,4 @@
-"""Database engine and sessions; schema changes only through Alembic.
-
-``migrate()`` runs ``alembic upgrade head`` programmatically so the embedded
-SQLite default and a fresh Postgres get the same schema the same way.
-"""
+"""Database engine and sessions; schema changes only through Alembic (``bestofn.migrate``)."""
 
 from __future__ import annotations
 
@@ -40,39 +36,6 @@ def make_engine(url: str) -> Engine:
 def get_engine(url: str | None = None) -> Engine:
     """The process-wide engine for the configured database."""
     return make_engine(url or get_settings().effective_database_url)
-
-
-def alembic_config(url: str | None = None):  # type: ignore[no-untyped-def]
-    """Alembic config pointing at the packaged migrations, with the given URL."""
-    from alembic.config import Config
-
-    import migrations
-
-    cfg = Config()
-    cfg.set_main_option("script_location", str(Path(migrations.__file__).parent))
-    cfg.set_main_option("sqlalchemy.url", (url or get_settings().effective_database_url).replace("%", "%%"))
-    return cfg
-
-
-def migrate(url: str | None = None, revision: str = "head") -> None:
-    """Bring the schema to ``revision`` (idempotent)."""
-    from alembic import command
-
-    command.upgrade(alembic_config(url), revision)
-
-
-def missing_tables(url: str | None = None) -> list[str]:
-    """Tables the models need that the database lacks after migrating.
-
-    A database file left by an older development build can claim the head revision without
-    holding its tables; callers turn this into one clear error instead of a failing query.
-    """
-    from sqlalchemy import inspect
-
-    from bestofn.tables import metadata
-
-    have = set(inspect(get_engine(url)).get_table_names())
-    return sorted(set(metadata.tables) - have)
 
 
 def insert_once(session: Session, row: SQLModel) -> bool:

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 import openai
 from rich.console import Console
 
-from bestofn.db import migrate, missing_tables
 from bestofn.llm import make_client
+from bestofn.migrate import migrate, missing_tables
 from bestofn.settings import get_settings
 
 

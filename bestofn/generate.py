@@ -79,8 +79,7 @@ def with_code(problem: Problem, cand: Candidate) -> Candidate:
 
 def solve_prompt(problem: Problem) -> list[dict[str, str]]:
     """The messages that ask for a solution to ``problem``."""
-    io_program = problem.tests is not None and problem.tests.format == "io"
-    return solve_messages(problem.prompt, problem.entry_point, io_program=io_program)
+    return solve_messages(problem.prompt, problem.entry_point, io_program=problem.is_io)
 
 
 def generate_one(client: openai.OpenAI, problem: Problem, index: int, *, model: str, temperature: float,

@@ -9,7 +9,8 @@ collector that aggregates them at scrape time is exact across any number of
 workers and survives restarts (a counter only goes down if rows are deleted,
 which Prometheus reads as a reset). The two facts that leave no row, admissions
 refused and alerts raised by the budget, happen in the API process itself and
-are ordinary in-process counters there (each API process is its own target).
+are ordinary in-process counters there (each API process is its own target), kept in
+``bestofn.budget.counters`` so the budget need not import this module.
 """
 
 from __future__ import annotations
@@ -19,12 +20,13 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime, timezone
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, generate_latest
+from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.registry import Collector
 from sqlalchemy import case, func, select
 from sqlalchemy.engine import Connection, Engine
 
+from bestofn.budget.counters import BUDGET_ALERTS, BUDGET_REFUSALS
 from bestofn.budget.models import TaskBudget
 from bestofn.budget.policy import PolicyError, load_policy
 from bestofn.budget.spend import daily_position, spend_by_model_day
@@ -36,11 +38,6 @@ EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 GENERATION_BUCKETS = (0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120)
 EXECUTION_BUCKETS = (0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
 TASK_BUCKETS = (0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800)
-
-BUDGET_REFUSALS = Counter("bestofn_budget_refusals", "Tasks the budget guard refused in this API process, by field.",
-                          ["field"], registry=None)
-BUDGET_ALERTS = Counter("bestofn_budget_alerts", "Admissions in this API process past the daily alert threshold.",
-                        registry=None)
 
 
 class DatabaseCollector(Collector):

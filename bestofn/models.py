@@ -14,8 +14,9 @@ from sqlalchemy import JSON, Column, DateTime, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 TaskStatus = Literal["queued", "generating", "executing", "ranking", "done", "failed", "cancelled"]
-TERMINAL_STATUSES: frozenset[str] = frozenset({"done", "failed", "cancelled"})
-RUNNING_STATUSES: tuple[str, ...] = ("generating", "executing", "ranking")  # a worker holds the lease
+"""The one list of a task's status words: the column holds one, the API filters and shows one."""
+TERMINAL_STATUSES: frozenset[TaskStatus] = frozenset({"done", "failed", "cancelled"})
+RUNNING_STATUSES: tuple[TaskStatus, ...] = ("generating", "executing", "ranking")  # a worker holds the lease
 
 
 def utcnow() -> datetime:

@@ -24,7 +24,7 @@ from bestofn.client import default_client
 from bestofn.execute import execute_candidates, warm_runners
 from bestofn.generate import generate_candidates
 from bestofn.logs import TaskLog, task_log
-from bestofn.models import TERMINAL_STATUSES, Task
+from bestofn.models import TERMINAL_STATUSES, Task, TaskStatus
 from bestofn.rerank import decide
 from bestofn.schemas import Candidate, ExecutionResult, Problem
 from bestofn.security.redact import describe_failure
@@ -48,7 +48,7 @@ class RunOutcome:
     """What ``run_task`` did, for callers that want more than the stored rows."""
 
     task_id: str
-    status: str
+    status: TaskStatus
     reason: str | None = None
 
 
@@ -131,7 +131,7 @@ def _cancelled(store: TaskStore, task_id: str) -> bool:
     return False
 
 
-def _enter(store: TaskStore, task_id: str, status: str) -> bool:
+def _enter(store: TaskStore, task_id: str, status: TaskStatus) -> bool:
     """Start the next phase; False (and the task marked cancelled) when a cancel is pending.
 
     One round trip in the common case: the status write itself checks the cancel flag.
@@ -167,7 +167,7 @@ class _Run:
     def tid(self) -> str:
         return self.task.id
 
-    def enter(self, status: str) -> None:
+    def enter(self, status: TaskStatus) -> None:
         """Start the next phase, or stop the run with ``_Cancelled``."""
         if not _enter(self.store, self.tid, status):
             raise _Cancelled

@@ -6,11 +6,23 @@ plain data in, plain data out, so every step is testable without services.
 
 from __future__ import annotations
 
-from typing import Literal
+import keyword
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
-from pydantic_core import PydanticCustomError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
+from bestofn.errors import ProblemRejected
 from bestofn.trace import DecisionTrace
 from bestofn.validation import suite_error
 
@@ -46,6 +58,26 @@ class TestSuite(BaseModel):
         if fmt is not None and (why := suite_error(fmt, v)):
             raise PydanticCustomError("tests_format", why)
         return v
+
+
+def _not_a_keyword(name: str) -> str:
+    if keyword.iskeyword(name):
+        raise ValueError(f"{name!r} is a Python keyword, not a function name")
+    return name
+
+
+def _printable(text: str) -> str:
+    if not text.isprintable():
+        raise ValueError("must be printable text (no NUL, newline or other control character)")
+    return text
+
+
+Printable = Annotated[str, AfterValidator(_printable)]
+"""A name stored in a text column and shown in logs: PostgreSQL refuses NUL in text, logs a newline."""
+
+EntryPoint = Annotated[str, StringConstraints(max_length=200, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$"),
+                       AfterValidator(_not_a_keyword)]
+"""The name of the function under test: a Python identifier (it is called by name in the sandbox)."""
 
 
 class Limits(BaseModel):
@@ -154,6 +186,48 @@ class Decision(BaseModel):
     details: DecisionTrace = Field(default_factory=DecisionTrace)
 
 
+def _entry_point_for_tests(model: Any) -> Any:
+    """humaneval's ``check(candidate)`` is handed the function named ``entry_point``, so it needs one.
+
+    A model validator shared by ``Runnable`` and ``Problem``; the error names ``entry_point``.
+    """
+    if model.tests is not None and model.tests.format == "humaneval" and not model.entry_point:
+        raise ValidationError.from_exception_data(type(model).__name__, [InitErrorDetails(
+            type=PydanticCustomError("entry_point_required", "required with tests.format 'humaneval' (the function check() calls)"),
+            loc=("entry_point",), input=model.entry_point)])
+    return model
+
+
+class Runnable(BaseModel):
+    """What the sandbox needs to run a suite, under the same rules as ``Problem`` (see ``check_runnable``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    tests: TestSuite | None = None
+    entry_point: EntryPoint | None = None
+    limits: Limits = Field(default_factory=Limits)
+
+    _entry_point = model_validator(mode="after")(_entry_point_for_tests)
+
+
+def check_runnable(tests: TestSuite | None, entry_point: str | None, limits: Limits | None = None) -> None:
+    """Raise ``ProblemRejected`` (a ``ValueError``) naming the field unless the pieces pass ``Problem``'s rules.
+
+    For callers handed the pieces rather than a validated ``Problem`` (the sandbox's public
+    functions): a suite built with ``model_construct`` or a raw entry point is checked again,
+    so a bad request fails here, before any container starts, exactly as the API would refuse it.
+    """
+    data: dict[str, Any] = {"entry_point": entry_point}
+    if tests is not None:
+        data["tests"] = {"format": tests.format, "code": tests.code}
+    if limits is not None:
+        data["limits"] = {"timeout_s": limits.timeout_s, "memory_mb": limits.memory_mb}
+    try:
+        Runnable.model_validate(data)
+    except ValidationError as exc:
+        raise ProblemRejected.from_validation(exc) from None
+
+
 class Problem(BaseModel):
     """A coding problem as users submit it (the ``POST /v1/tasks`` body)."""
 
@@ -161,16 +235,16 @@ class Problem(BaseModel):
 
     prompt: str = Field(min_length=1)
     language: Literal["python"] = "python"
-    entry_point: str | None = Field(default=None, max_length=200, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    entry_point: EntryPoint | None = None
     tests: TestSuite | None = None
     n: int | None = Field(default=None, ge=1, description="Candidates; default from settings, bounded by max_n.")
-    model: str | None = Field(default=None, max_length=200, description="Model name at the endpoint.")
+    model: Printable | None = Field(default=None, max_length=200, description="Model name at the endpoint.")
     temperature: float = Field(default=0.8, ge=0.0, le=2.0)
     max_tokens: int | None = Field(default=None, ge=1, le=32_768)
     limits: Limits = Field(default_factory=Limits)
     strategy: Strategy = "auto"
     early_stop: bool | None = None
-    tier: str | None = Field(default=None, max_length=100)
+    tier: Printable | None = Field(default=None, max_length=100)
     budget_usd: float | None = Field(default=None, ge=0)
 
     @field_validator("prompt")
@@ -179,3 +253,10 @@ class Problem(BaseModel):
         if not v.strip():
             raise ValueError("prompt must not be blank")
         return v
+
+    _entry_point = model_validator(mode="after")(_entry_point_for_tests)
+
+    @property
+    def is_io(self) -> bool:
+        """A stdin/stdout program: its tests are io pairs, so it is asked for, run and probed as a program."""
+        return self.tests is not None and self.tests.format == "io"

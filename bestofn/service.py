@@ -16,12 +16,11 @@ from bestofn.budget.guard import client_named, require_price
 from bestofn.budget.routing import plan_task
 from bestofn.errors import ProblemRejected  # re-exported: the API and CLI catch it from here
 from bestofn.llm import cost_usd
-from bestofn.models import Task
-from bestofn.schemas import Candidate, Decision, ExecutionResult, Problem
+from bestofn.models import Task, TaskStatus
+from bestofn.schemas import Candidate, Decision, ExecutionResult, Problem, check_runnable
 from bestofn.settings import Settings, get_settings
 from bestofn.store import TaskStore
 from bestofn.trace import LlmCall
-from bestofn.validation import suite_error
 
 
 def check_limits(problem: Problem, s: Settings) -> None:
@@ -30,14 +29,10 @@ def check_limits(problem: Problem, s: Settings) -> None:
         raise ProblemRejected("n", f"at most {s.max_n} candidates per task (got {problem.n})")
     if len(problem.prompt) > s.max_prompt_chars:
         raise ProblemRejected("prompt", f"at most {s.max_prompt_chars} characters (got {len(problem.prompt)})")
-    if problem.tests is not None:
-        if len(problem.tests.code) > s.max_tests_chars:
-            raise ProblemRejected("tests.code", f"at most {s.max_tests_chars} characters")
-        if problem.tests.format == "humaneval" and not problem.entry_point:
-            raise ProblemRejected("entry_point", "required with tests.format 'humaneval' (the function check() calls)")
-        # TestSuite's own rule, again: a problem built with model_copy/model_construct skipped validation
-        if why := suite_error(problem.tests.format, problem.tests.code):
-            raise ProblemRejected("tests.code", why)
+    if problem.tests is not None and len(problem.tests.code) > s.max_tests_chars:
+        raise ProblemRejected("tests.code", f"at most {s.max_tests_chars} characters")
+    # Problem's own rules again: a problem built with model_copy/model_construct skipped them
+    check_runnable(problem.tests, problem.entry_point, problem.limits)
 
 
 def create_task(problem: Problem, *, store: TaskStore | None = None, settings: Settings | None = None,
@@ -101,7 +96,7 @@ class TaskView(BaseModel):
     """The task as the API and ``--json`` show it."""
 
     id: str
-    status: str
+    status: TaskStatus
     strategy: str
     model: str
     reason: str | None

@@ -22,6 +22,7 @@ from bestofn.models import (
     DecisionRow,
     ExecutionRow,
     Task,
+    TaskStatus,
     utcnow,
 )
 from bestofn.schemas import Candidate, Decision, ExecutionResult
@@ -42,14 +43,7 @@ class TaskStore:
         with self.session() as s:
             return s.get(Task, task_id)
 
-    def add_task(self, task: Task) -> Task:
-        with self.session() as s:
-            s.add(task)
-            s.commit()
-            s.refresh(task)
-            return task
-
-    def set_status(self, task_id: str, status: str, *, unless_cancelled: bool = False, **fields: object) -> bool:
+    def set_status(self, task_id: str, status: TaskStatus, *, unless_cancelled: bool = False, **fields: object) -> bool:
         """Move a task on, unless it already ended (a cancel wins over late work); True if it moved.
 
         ``unless_cancelled`` also leaves a task with a pending cancel alone, so the pipeline's

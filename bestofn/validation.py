@@ -103,7 +103,8 @@ def _parse(code: str) -> ast.Module | str:
             return ast.parse(code)
     except SyntaxError as exc:
         text = (exc.text or "").strip()[:80]
-        return f"line {exc.lineno}: {exc.msg}" + (f" in {text!r}" if text else "") + " (the tests are not valid Python)"
+        where = f"line {exc.lineno}: " if exc.lineno else ""  # None for a NUL byte (Python 3.12)
+        return f"{where}{exc.msg}" + (f" in {text!r}" if text else "") + " (the tests are not valid Python)"
     except (ValueError, RecursionError, MemoryError) as exc:  # null bytes, lone surrogates, absurd nesting
         return f"the tests are not valid Python ({type(exc).__name__}: {str(exc)[:100] or 'nested too deeply'})"
 

@@ -1,1 +1,1 @@
-"""Alembic migrations (packaged so ``bestofn.db.migrate`` finds them when installed)."""
+"""Alembic migrations (packaged so ``bestofn.migrate`` finds them when installed)."""

@@ -1,7 +1,8 @@
 """The sandbox's public functions: run candidates against tests, or probe their behaviour.
 
 Candidate behaviour (wrong answers, crashes, timeouts, OOM) comes back as values;
-only caller mistakes (``ValueError``) and an unreachable engine
+only caller mistakes (``ValueError`` naming the field, from ``Problem``'s own rules
+via ``check_runnable``, before any container starts) and an unreachable engine
 (``SandboxUnavailable``) or engine failures (docker ``APIError``) raise.
 """
 
@@ -9,12 +10,12 @@ from __future__ import annotations
 
 from typing import Callable, Literal
 
-from bestofn.schemas import ExecutionResult, Limits, TestSuite
+from bestofn.schemas import ExecutionResult, Limits, TestSuite, check_runnable
 from bestofn.settings import get_settings
 from sandbox.config import resolve
 from sandbox.container import ContainerRun, Record
 from sandbox.parse import failure_result, record_fingerprints, record_to_result
-from sandbox.payload import Item, probe_payload, tests_payload, validate_tests
+from sandbox.payload import Item, probe_payload, tests_payload
 from sandbox.per_candidate import Grade, run_one, run_per_candidate
 from sandbox.per_task import run_per_task
 from sandbox.pool import RunnerPool
@@ -49,7 +50,7 @@ def run_candidate(
     ``prelude`` (humaneval): the problem's prompt; its definitions run on the trusted
     side, so helpers the tests call are the problem's, not the candidate's.
     """
-    validate_tests(tests, entry_point)
+    check_runnable(tests, entry_point, limits)
     rl = resolve(limits)
     return run_one((0, code), lambda items: tests_payload(items, tests, entry_point, rl, prelude), _grade_tests, rl,
                    dict(labels or {}))
@@ -66,7 +67,7 @@ def run_many(
     ``on_result(index, result)`` is called in the caller's thread as each result is known;
     ``prelude`` as for ``run_candidate``; ``pool``: per_task runs on the caller's warm runners.
     """
-    validate_tests(tests, entry_point)
+    check_runnable(tests, entry_point, limits)
     rl = resolve(limits)
     items: list[Item] = list(enumerate(codes))
 
@@ -92,6 +93,7 @@ def run_inputs(
     One per_task container for all candidates (a warm one of ``pool`` when given);
     per_candidate re-runs on failure.
     """
+    check_runnable(None, entry_point, limits)
     rl = resolve(limits)
     items: list[Item] = list(enumerate(codes))
     probe_payload([], inputs, entry_point, io, rl)  # validate before starting anything

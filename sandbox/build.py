@@ -32,10 +32,9 @@ from docker.errors import ImageNotFound
 
 from bestofn.settings import get_settings
 from sandbox.client import get_client
-from sandbox.config import COMMAND, ENVIRONMENT, RUNNER
+from sandbox.config import COMMAND, ENVIRONMENT
 
 RUNNER_PATH = Path(__file__).parent / "image" / "runner.py"
-RUNNER_IN_IMAGE = RUNNER
 IMAGE_REPO = "bestofn-sandbox"
 BASE_REPO = "bestofn-sandbox-base"
 SUITE = "bookworm"

@@ -15,7 +15,6 @@ from docker.types import LogConfig
 from bestofn.schemas import Limits
 from bestofn.settings import get_settings
 
-RUNNER = "/opt/bestofn/runner.py"
 # imported (not run as a script) so the bytecode compiled into the image is used
 COMMAND = ["python3", "-I", "-B", "-c", "import sys; sys.path.insert(0, '/opt/bestofn'); import runner; sys.exit(runner.main())"]
 

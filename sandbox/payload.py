@@ -1,8 +1,7 @@
 """The JSON payloads the in-container runner reads, and how long a container may take for one.
 
-Callers' mistakes (unknown format, io tests that are not a JSON list of pairs,
-a missing entry point) are ``ValueError``s here, before any container starts:
-they are bugs of the request, not behaviour of a candidate.
+Callers' mistakes are refused before a payload is built, by ``bestofn.schemas.check_runnable``
+(``sandbox.api`` calls it): they are bugs of the request, not behaviour of a candidate.
 """
 
 from __future__ import annotations
@@ -10,19 +9,10 @@ from __future__ import annotations
 from typing import Any
 
 from bestofn.schemas import TestSuite
-from bestofn.validation import suite_error
 from sandbox.config import STARTUP_SLACK_S, RunLimits
 
 Item = tuple[int, str]  # (candidate index, code)
 PER_CANDIDATE_OVERHEAD_S = 2.0  # fork, sweep and wipe between candidates, generously
-
-
-def validate_tests(tests: TestSuite, entry_point: str | None) -> None:
-    """Raise ``ValueError`` naming the field when a suite cannot be run."""
-    if tests.format == "humaneval" and not entry_point:
-        raise ValueError("entry_point is required for humaneval tests")
-    if tests.format == "io" and (why := suite_error("io", tests.code)):  # a suite built without validation
-        raise ValueError(f"tests.code: {why}")
 
 
 def tests_payload(
@@ -51,7 +41,7 @@ def tests_payload(
 def probe_payload(items: list[Item], inputs: list[str], entry_point: str | None, io: bool, rl: RunLimits) -> dict[str, Any]:
     """Call each candidate on each input (self-consistency probe)."""
     if not io and not entry_point:
-        raise ValueError("entry_point is required to probe function candidates (or pass io=True)")
+        raise ValueError("entry_point: required to probe function candidates (or pass io=True)")
     return {
         "kind": "probe",
         "io": io,

@@ -42,7 +42,7 @@ def db_prefix() -> str:
 @pytest.fixture
 def pg_url() -> Iterator[str]:
     """A fresh, migrated PostgreSQL database for one test, dropped afterwards."""
-    from bestofn.db import migrate
+    from bestofn.migrate import migrate
 
     base = make_url(_server_url())
     name = f"{db_prefix()}{uuid.uuid4().hex[:10]}"

@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from sqlalchemy import text
 from sqlmodel import Session
 
+from bestofn.budget.counters import BUDGET_ALERTS, BUDGET_REFUSALS
 from bestofn.budget.guard import Estimate, Room, fit
 from bestofn.budget.models import TaskBudget
 from bestofn.budget.policy import Policy, load_policy, policy_path
@@ -24,7 +25,6 @@ from bestofn.budget.spend import daily_position
 from bestofn.errors import ProblemRejected
 from bestofn.evals.models import EvalRun
 from bestofn.evals.store import EvalStore, insert_run
-from bestofn.metrics import BUDGET_ALERTS, BUDGET_REFUSALS
 from bestofn.models import Task
 from bestofn.settings import Settings
 from bestofn.store import TaskStore

@@ -44,8 +44,8 @@ class Estimate:
 
 def prompt_tokens(problem: Problem, chars_per_token: float) -> int:
     """Tokens of one generation request, estimated from its characters (cautious ratio)."""
-    io = problem.tests is not None and problem.tests.format == "io"
-    chars = sum(len(m["content"]) for m in solve_messages(problem.prompt, problem.entry_point, io_program=io))
+    chars = sum(len(m["content"]) for m in solve_messages(problem.prompt, problem.entry_point,
+                                                          io_program=problem.is_io))
     return math.ceil(chars / chars_per_token)
 
 

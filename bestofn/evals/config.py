@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from bestofn.evals.jsonl import InputError
+from bestofn.schemas import Printable
 
 
 def parse_ks(text: str) -> list[int]:
@@ -29,7 +30,7 @@ class EvalConfig(BaseModel):
     mode: Literal["samples", "generate"] = "samples"
     ks: list[int] = Field(default_factory=lambda: [1, 10, 100])
     task_ids: list[str] | None = Field(default=None, description="Generate mode: a subset of the dataset.")
-    model: str | None = None
+    model: Printable | None = Field(default=None, max_length=200)
     n: int | None = Field(default=None, ge=1, le=1000)
     temperature: float = Field(default=0.8, ge=0.0, le=2.0)
     max_tokens: int | None = Field(default=None, ge=1, le=32_768)

@@ -8,7 +8,7 @@ sample_index) is unique so a resumed or redelivered run never duplicates a sampl
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, model_validator
 from pydantic import Field as PydField
@@ -34,7 +34,7 @@ class EvalRun(SQLModel, table=True):
     name: str = Field(max_length=200)
     api_key_id: str | None = Field(default=None, max_length=32, index=True)
     reserved_usd: float = 0.0
-    status: str = Field(default="queued", index=True, max_length=16)
+    status: str = Field(default="queued", index=True, max_length=16)  # an EvalStatus
     dataset: str = Field(max_length=500)
     samples_path: str | None = Field(default=None, sa_column=Column(Text))
     samples_sha256: str | None = Field(default=None, max_length=64)
@@ -50,7 +50,11 @@ class EvalRun(SQLModel, table=True):
 # unique constraint. Migration 0006_eval_owner creates it.
 Index("uq_eval_run_owner_name", func.coalesce(EvalRun.__table__.c.api_key_id, ""),  # type: ignore[attr-defined]
       EvalRun.__table__.c.name, unique=True)  # type: ignore[attr-defined]
-EVAL_TERMINAL_STATUSES: frozenset[str] = frozenset({"done", "failed"})
+EvalStatus = Literal["queued", "generating", "executing", "ranking", "done", "failed"]
+"""A run's status words (a task's, without cancel)."""
+EVAL_TERMINAL_STATUSES: frozenset[EvalStatus] = frozenset({"done", "failed"})
+SampleStatus = Literal["pending", "done"]
+"""A sample waits for its run in the sandbox, then holds its outcome."""
 
 
 class EvalSample(SQLModel, table=True):
@@ -68,7 +72,7 @@ class EvalSample(SQLModel, table=True):
     run_id: str = Field(foreign_key="eval_run.id", index=True, max_length=32, ondelete="CASCADE")
     task_id: str = Field(max_length=200)
     sample_index: int
-    status: str = Field(default="pending", max_length=16)
+    status: str = Field(default="pending", max_length=16)  # a SampleStatus
     completion: str = Field(default="", sa_column=Column(Text, nullable=False))
     error: str | None = Field(default=None, sa_column=Column(Text))
     passed: bool | None = None

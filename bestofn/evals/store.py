@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
 from bestofn.db import get_engine, insert_once
-from bestofn.evals.models import EvalRun, EvalSample
+from bestofn.evals.models import EVAL_TERMINAL_STATUSES, EvalRun, EvalSample, EvalStatus, SampleStatus
 from bestofn.models import utcnow
 from bestofn.schemas import Candidate, ExecutionResult
 
@@ -73,9 +73,9 @@ class EvalStore:
             s.refresh(run)
             return run
 
-    def set_status(self, run_id: str, status: str, **fields: Any) -> None:
+    def set_status(self, run_id: str, status: EvalStatus, **fields: Any) -> None:
         values = {"status": status, "updated_at": utcnow(), **fields}
-        if status in {"done", "failed"}:
+        if status in EVAL_TERMINAL_STATUSES:
             values.setdefault("finished_at", utcnow())
         with self._lock, self.session() as s:
             s.exec(update(EvalRun).where(col(EvalRun.id) == run_id).values(**values))  # type: ignore[call-overload]
@@ -96,7 +96,7 @@ class EvalStore:
                 "passed": counts["passed"]}
 
     # -- samples -------------------------------------------------------------------
-    def samples(self, run_id: str, *, status: str | None = None, unprobed: bool = False) -> list[EvalSample]:
+    def samples(self, run_id: str, *, status: SampleStatus | None = None, unprobed: bool = False) -> list[EvalSample]:
         """The run's samples in (task_id, sample_index) order, optionally filtered."""
         query = select(EvalSample).where(EvalSample.run_id == run_id)
         if status:

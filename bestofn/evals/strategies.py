@@ -15,7 +15,7 @@ from typing import Any
 
 from bestofn.evals.datasets import EvalProblem
 from bestofn.evals.models import EvalSample
-from bestofn.rerank.inputs import ProbeInput, is_io
+from bestofn.rerank.inputs import ProbeInput, stdin_probes
 from bestofn.rerank.policy import decide_with
 from bestofn.rerank.self_consistency import choose, cluster, matches_expected
 from bestofn.rerank.steps import Context, probe_inputs
@@ -95,7 +95,7 @@ def public_context(ep: EvalProblem, cands: list[Candidate], run_inputs: Any = No
 def ranker_inputs(ep: EvalProblem) -> list[ProbeInput]:
     """The inputs the live policy probes behaviour on for this prompt (its examples and
     their mutations; never the hidden tests), so the stored probe covers every replay."""
-    return [] if is_io(ep.problem) else probe_inputs(public_context(ep, []))
+    return [] if stdin_probes(ep.problem) else probe_inputs(public_context(ep, []))
 
 
 def policy(task: TaskSamples, subset: list[int]) -> int:

@@ -319,13 +319,13 @@ def dedupe(inputs: list[ProbeInput]) -> list[ProbeInput]:
 
 def known_inputs(problem: Problem) -> list[ProbeInput]:
     """Inputs from what the user supplied: the prompt's examples, then the tests suite's calls."""
-    io = is_io(problem)
+    io = stdin_probes(problem)
     found = [] if io else prompt_examples(problem.prompt, problem.entry_point)
     if problem.tests is not None:
         found += suite_inputs(problem.tests, problem.entry_point)
     return dedupe(found)
 
 
-def is_io(problem: Problem) -> bool:
-    """True for stdin/stdout programs (inputs are stdin text, not argument tuples)."""
-    return (problem.tests is not None and problem.tests.format == "io") or not problem.entry_point
+def stdin_probes(problem: Problem) -> bool:
+    """Probe with stdin text, not argument tuples: io programs, and programs with no function to call."""
+    return problem.is_io or not problem.entry_point

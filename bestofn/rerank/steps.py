@@ -13,7 +13,7 @@ import openai
 
 from bestofn.rerank import codet, judge, majority
 from bestofn.rerank.by_tests import rank_by_tests
-from bestofn.rerank.inputs import ProbeInput, dedupe, generate_inputs, is_io, known_inputs
+from bestofn.rerank.inputs import ProbeInput, dedupe, generate_inputs, known_inputs, stdin_probes
 from bestofn.rerank.mutate import mutate_inputs
 from bestofn.rerank.self_consistency import RunInputs, SelfConsistency, self_consistency
 from bestofn.schemas import Candidate, DecisionMethod, ExecutionResult, Problem, RankedCandidate
@@ -112,14 +112,14 @@ def probe_inputs(ctx: Context) -> list[ProbeInput]:
         return ctx.inputs_cache
     s = ctx.settings
     known = known_inputs(ctx.problem)
-    mutated = mutate_inputs(known, s.mutated_inputs, ctx.seed("mutate")) if not is_io(ctx.problem) else []
+    mutated = mutate_inputs(known, s.mutated_inputs, ctx.seed("mutate")) if not stdin_probes(ctx.problem) else []
     generated: list[ProbeInput] = []
     if s.generated_inputs and len(known) + len(mutated) < s.generate_inputs_below:
         if ctx.client is None:
             ctx.note("generated_inputs", "skipped", "no LLM client, so only the prompt's and tests' inputs are used")
-        elif ctx.problem.entry_point or is_io(ctx.problem):
+        elif ctx.problem.entry_point or stdin_probes(ctx.problem):
             generated, call = generate_inputs(ctx.client, ctx.model(), ctx.problem, count=s.generated_inputs,
-                                                seed=ctx.seed("inputs"), io=is_io(ctx.problem),
+                                                seed=ctx.seed("inputs"), io=stdin_probes(ctx.problem),
                                                 max_tokens=s.llm_max_tokens)
             ctx.trace.llm_calls.append(call)
     ctx.inputs_cache = dedupe(known + generated + mutated)[: s.probe_inputs_max]
@@ -141,7 +141,7 @@ def sc_result(ctx: Context, pool: Sequence[int]) -> SelfConsistency | None:
     cands = [c for c in ctx.candidates if c.index in set(pool)]
     try:
         sc = self_consistency(ctx.run_inputs, cands, inputs, ctx.order, entry_point=ctx.problem.entry_point,
-                              io=is_io(ctx.problem), limits=ctx.problem.limits)
+                              io=stdin_probes(ctx.problem), limits=ctx.problem.limits)
     except Exception as exc:  # noqa: BLE001 - a sandbox failure here loses a fallback, not the task
         ctx.note("self_consistency", "failed", f"the sandbox failed: {exc.__class__.__name__}: {str(exc)[:200]}")
         return None
@@ -165,7 +165,7 @@ def sc_step(ctx: Context, pool: Sequence[int]) -> Outcome:
 
 def codet_step(ctx: Context, pool: Sequence[int]) -> Outcome:
     """CodeT over ``pool`` with model-written asserts; needs a client, an entry point and the sandbox."""
-    if ctx.client is None or not ctx.problem.entry_point or is_io(ctx.problem) or ctx.run_many is None:
+    if ctx.client is None or not ctx.problem.entry_point or stdin_probes(ctx.problem) or ctx.run_many is None:
         why = "needs an LLM client, a function entry point and the sandbox"
         return Outcome("codet", None, f"CodeT skipped: {why}")
     asserts, call = codet.generate_tests(ctx.client, ctx.model(), ctx.problem, count=ctx.settings.codet_tests,

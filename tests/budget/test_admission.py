@@ -9,10 +9,11 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, select
 
+from bestofn.budget.counters import BUDGET_ALERTS, BUDGET_REFUSALS
 from bestofn.budget.models import TaskBudget
-from bestofn.db import make_engine, migrate
+from bestofn.db import make_engine
 from bestofn.errors import ProblemRejected
-from bestofn.metrics import BUDGET_ALERTS, BUDGET_REFUSALS
+from bestofn.migrate import migrate
 from bestofn.schemas import Candidate, Problem
 from bestofn.service import create_task
 from bestofn.store import TaskStore

@@ -14,7 +14,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from bestofn.budget.spend import spend_by_model_day, spent_since, utc_day_start
-from bestofn.db import alembic_config, make_engine, migrate
+from bestofn.db import make_engine
+from bestofn.migrate import alembic_config, migrate
 from bestofn.models import DecisionLlmCallRow, DecisionRow, Task
 from bestofn.schemas import Candidate, Decision
 from bestofn.service import ranking_calls_usage

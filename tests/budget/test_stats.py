@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from bestofn.budget.spend import spend_by_model_day
-from bestofn.db import make_engine, migrate
+from bestofn.db import make_engine
+from bestofn.migrate import migrate
 from bestofn.stats import daily_stats, percentile_cont
 from tests.budget.helpers import PRICED, settings
 from tests.budget.rows import NOW, RANKING_USD, TODAY, seed

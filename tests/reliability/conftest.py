@@ -52,7 +52,7 @@ def private_redis() -> Iterator[faults.PrivateRedis]:
 @pytest.fixture
 def private_postgres() -> Iterator[faults.PrivatePostgres]:
     """A PostgreSQL cluster of this test's own, migrated; stopped and its data dir removed afterwards."""
-    from bestofn.db import migrate
+    from bestofn.migrate import migrate
 
     server = faults.PrivatePostgres(faults.private_dir("bon-pg-"))
     try:

@@ -300,7 +300,10 @@ def add(a, b):
     result = run_candidate(dirty, ADD_CHECK, "add", labels=sandbox_labels)
     assert result.status == "failed" and "\x00" in result.stdout + result.stderr
     store = TaskStore(make_engine(pg_url))
-    task = store.add_task(Task(problem={"prompt": "p"}))
+    task = Task(problem={"prompt": "p"})
+    with store.session() as s:
+        s.add(task)
+        s.commit()
     store.save_candidate(task.id, Candidate(index=0, code="x = '\x00'", raw="reply \x00 with NUL"))
     assert store.save_execution(task.id, 0, result)
     back = store.executions(task.id)[0]

@@ -22,7 +22,12 @@ SETTINGS = Settings(task_max_attempts=3, sweep_queued_after_s=60, redis_url="")
 
 
 def _task(store: TaskStore, **fields: object) -> str:
-    return store.add_task(Task(problem={"prompt": "p"}, **fields)).id
+    """A raw task row in a chosen state (tasks are created only by admission; the sweeper sees rows)."""
+    task = Task(problem={"prompt": "p"}, **fields)
+    with store.session() as s:
+        s.add(task)
+        s.commit()
+    return task.id
 
 
 def test_stale_running_tasks_are_requeued_then_failed_after_max_attempts(pg_url: str) -> None:

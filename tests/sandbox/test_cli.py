@@ -57,7 +57,7 @@ def test_failing_candidate_still_exits_zero_and_options_apply(tmp_path: Path) ->
 @pytest.mark.parametrize("args,needle", [
     (["--solution", "MISSING", "--format", "pytest"], "solution file not found"),
     (["--format", "xml"], "--format must be one of"),
-    (["--format", "humaneval"], "entry_point is required"),
+    (["--format", "humaneval"], "entry_point: required with tests.format 'humaneval'"),
     (["--format", "io"], "io tests"),
     (["--format", "pytest", "--timeout", "-3"], "timeout_s"),
     (["--format", "pytest", "--isolation", "shared"], "--isolation must be one of"),

@@ -6,9 +6,13 @@ import json
 
 import pytest
 
-from bestofn.schemas import Limits
+from bestofn.schemas import ExecutionResult, Limits
 from bestofn.schemas import TestSuite as Suite
 from sandbox import run_candidate, run_many
+from sandbox.api import _grade_tests
+from sandbox.config import resolve
+from sandbox import payload
+from sandbox.per_candidate import run_one
 
 ADD = "def add(a, b):\n    return a + b\n"
 MUL = "def add(a, b):\n    return a * b\n"
@@ -100,14 +104,23 @@ def test_pytest_correct_and_wrong(mode: str, labels: dict[str, str]) -> None:
     assert by_name["test_zero[7]"].outcome == "failed"
 
 
-def test_pytest_zero_tests_and_broken_test_file_are_errors(labels: dict[str, str]) -> None:
-    # the API refuses such suites before anything runs (bestofn/validation.py); the sandbox itself must
-    # still grade them as errors, so they are built here without that validation
-    empty = run_candidate(ADD, Suite.model_construct(format="pytest", code="from solution import add\n"), labels=labels)
-    assert (empty.status, empty.tests_total) == ("error", 0)
-    broken = run_candidate(ADD, Suite.model_construct(format="pytest", code="from solution import nothing_here\n"),
-                           labels=labels)
-    assert broken.status == "error" and "nothing_here" in broken.stderr
+def _unchecked_run(code: str, suite: Suite, labels: dict[str, str]) -> ExecutionResult:
+    """One candidate through the container with the public functions' request check skipped."""
+    rl = resolve(None)
+    return run_one((0, code), lambda items: payload.tests_payload(items, suite, None, rl), _grade_tests, rl, labels)
+
+
+def test_pytest_zero_tests_and_broken_test_file_are_refused_and_graded_as_errors(labels: dict[str, str]) -> None:
+    empty = Suite.model_construct(format="pytest", code="from solution import add\n")
+    broken = Suite.model_construct(format="pytest", code="from solution import nothing_here\n")
+    for suite in (empty, broken):  # built without validation: the sandbox applies Problem's rules itself
+        with pytest.raises(ValueError, match="^tests.code: format pytest collects no tests"):
+            run_candidate(ADD, suite, labels=labels)
+    # should one reach a container anyway, the runner grades it as an error, never a pass
+    ran_empty = _unchecked_run(ADD, empty, labels)
+    assert (ran_empty.status, ran_empty.tests_total) == ("error", 0)
+    ran_broken = _unchecked_run(ADD, broken, labels)
+    assert ran_broken.status == "error" and "nothing_here" in ran_broken.stderr
 
 
 @pytest.mark.parametrize("mode", ["per_candidate", "per_task"])

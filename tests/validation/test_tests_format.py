@@ -6,30 +6,13 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from fastapi.testclient import TestClient
-
-from api.main import create_app
-from bestofn.db import get_engine
-from bestofn.settings import Settings, get_settings
 
 HUMANEVAL_CHECK = "def check(candidate):\n    assert candidate([1, 3, 2]) == [1, 3, 3]\n"
 BODY = {"prompt": "def running_max(xs): ...", "entry_point": "running_max", "n": 2,
         "tests": {"format": "pytest", "code": HUMANEVAL_CHECK}}
-
-
-@pytest.fixture
-def client(pg_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
-    monkeypatch.setenv("BESTOFN_DATABASE_URL", pg_url)
-    get_settings.cache_clear()
-    get_engine.cache_clear()
-    with TestClient(create_app(Settings()), raise_server_exceptions=False) as c:
-        yield c
-    get_settings.cache_clear()
-    get_engine.cache_clear()
 
 
 def test_api_refuses_humaneval_code_declared_as_pytest(client: TestClient) -> None:

@@ -71,7 +71,7 @@ def test_a_stale_embedded_database_is_one_clear_error_and_is_left_alone(fake_llm
     """A database file from an older build (head revision, a table missing) must not end in a traceback."""
     import sqlite3
 
-    from bestofn.db import migrate
+    from bestofn.migrate import migrate
 
     db = tmp_path / "data" / "bestofn.sqlite3"
     db.parent.mkdir()

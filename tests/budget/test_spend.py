@@ -54,7 +54,9 @@ def _settings(tmp_path: Path) -> Settings:
 
 
 def _task(store: TaskStore, tid: str) -> None:
-    store.add_task(Task(id=tid, status="done", model=PRICED, n=2))
+    with store.session() as s:  # a raw row: tasks are created only by admission
+        s.add(Task(id=tid, status="done", model=PRICED, n=2))
+        s.commit()
     for i in range(2):
         store.save_candidate(tid, Candidate(index=i, code="x = 1", tokens_in=100, tokens_out=10, cost_usd=0.002))
 

@@ -75,7 +75,8 @@ def run_many(
         return tests_payload(batch, tests, entry_point, rl, prelude)
 
     if (mode or get_settings().sandbox_isolation) == "per_task":
-        results = run_per_task(items, build, _grade_tests, rl, dict(labels or {}), on_result, pool=pool)
+        results = run_per_task(items, build, _grade_tests, rl, dict(labels or {}), on_result, pool=pool,
+                               width=get_settings().sandbox_parallelism)
     else:
         results = run_per_candidate(items, build, _grade_tests, rl, dict(labels or {}), on_result)
     return [results[i] for i, _ in items]
@@ -103,5 +104,6 @@ def run_inputs(
     def build(batch: list[Item]) -> dict:
         return probe_payload(batch, inputs, entry_point, io, rl)
 
-    results = run_per_task(items, build, _grade_probe(len(inputs)), rl, dict(labels or {}), pool=pool)
+    results = run_per_task(items, build, _grade_probe(len(inputs)), rl, dict(labels or {}), pool=pool,
+                           width=get_settings().sandbox_parallelism)
     return [results[i] for i, _ in items]

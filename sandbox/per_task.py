@@ -12,6 +12,8 @@ own container (per_candidate), so one hostile sibling cannot sink the others.
 from __future__ import annotations
 
 import logging
+import queue
+from concurrent.futures import ThreadPoolExecutor
 from typing import Callable, TypeVar
 
 from sandbox.config import RunLimits
@@ -24,12 +26,43 @@ T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 
+CHUNK = 32  # candidates per container before a large call is spread over several
+
+
 def run_per_task(
     items: list[Item], build: Build, grade: Grade[T], rl: RunLimits, labels: dict[str, str],
-    on_done: Callable[[int, T], None] | None = None, pool: RunnerPool | None = None,
+    on_done: Callable[[int, T], None] | None = None, pool: RunnerPool | None = None, width: int = 1,
 ) -> dict[int, T]:
-    """All items in one container (a warm one of ``pool`` when given); the ones without a
-    usable record fall back to per_candidate."""
+    """The items in one container (a warm one of ``pool`` when given), or, past ``CHUNK`` of
+    them, in up to ``width`` containers at once, each with a contiguous share; the ones without
+    a usable record fall back to per_candidate. ``on_done`` runs in the caller's thread."""
+    shares = min(max(1, width), -(-len(items) // CHUNK))
+    if shares <= 1:
+        return _one_container(items, build, grade, rl, labels, on_done, pool)
+    size = -(-len(items) // shares)
+    done: queue.Queue[tuple[int, T]] = queue.Queue()
+    out: dict[int, T] = {}
+    with ThreadPoolExecutor(max_workers=shares, thread_name_prefix="per-task") as threads:
+        futures = [threads.submit(_one_container, items[i: i + size], build, grade, rl, labels,
+                                  lambda index, result: done.put((index, result)), pool)
+                   for i in range(0, len(items), size)]
+        while not all(f.done() for f in futures) or not done.empty():
+            try:
+                index, result = done.get(timeout=0.05)
+            except queue.Empty:
+                continue
+            if on_done is not None:
+                on_done(index, result)
+        for future in futures:
+            out.update(future.result())
+    return out
+
+
+def _one_container(
+    items: list[Item], build: Build, grade: Grade[T], rl: RunLimits, labels: dict[str, str],
+    on_done: Callable[[int, T], None] | None, pool: RunnerPool | None,
+) -> dict[int, T]:
+    """All items in one container; the ones without a usable record fall back to per_candidate."""
     out: dict[int, T] = {}
     wanted = {index for index, _ in items}
 

@@ -10,6 +10,7 @@ containers.
 from __future__ import annotations
 
 import os
+import threading
 import time
 
 import pytest
@@ -44,6 +45,7 @@ def add(a, b):
 
 LOOK = '''
 import os
+import threading
 def add(a, b):
     seen = []
     for root in ("/work", "/tmp", "/dev/shm"):
@@ -211,3 +213,17 @@ def _ppid(pid: str) -> int:
             return int(fh.read().rsplit(b")", 1)[1].split()[1])
     except (OSError, ValueError, IndexError):
         return -1
+
+
+def test_a_large_call_is_spread_over_runners_and_reported_in_the_callers_thread(labels: dict[str, str]) -> None:
+    """70 candidates: three runners at once (32 a container at most), every verdict right, and
+    ``on_result`` called once per candidate, in the caller's thread (the store writes there)."""
+    codes = [C.HONEST if i % 3 else "def add(a, b):\n    return a - b\n" for i in range(70)]
+    seen: list[tuple[int, int]] = []
+    with RunnerPool(labels=labels) as pool:
+        results = run_many(codes, Suite(format="humaneval", code=C.HUMANEVAL_CHECK), "add", mode="per_task",
+                           labels=labels, pool=pool, on_result=lambda i, r: seen.append((i, threading.get_ident())))
+        assert pool.started == 3
+    assert [r.all_passed for r in results] == [bool(i % 3) for i in range(70)]
+    assert sorted(i for i, _ in seen) == list(range(70))
+    assert {thread for _, thread in seen} == {threading.get_ident()}

@@ -87,3 +87,28 @@ def insert_once(session: Session, row: SQLModel) -> bool:
         session.rollback()
         return False
     return True
+
+
+def insert_all_once(session: Session, rows: list[SQLModel]) -> int:
+    """``insert_once`` for a batch, in one commit; how many rows were new.
+
+    The common case (none stored yet) is one round trip. If a unique key says some are
+    already there (a redelivered wave), each row goes through ``insert_once`` instead; the
+    batch is tried on copies, so the rows themselves carry no state from the failed flush.
+    """
+    if not rows:
+        return 0
+    session.add_all([type(row).model_validate(row.model_dump()) for row in rows])
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        return sum(insert_once(session, row) for row in rows)
+    return len(rows)
+
+
+def dialect_insert(session: Session, table: type[SQLModel]):  # type: ignore[no-untyped-def]
+    """An INSERT for ``table`` with the database's ``on_conflict_do_*`` (PostgreSQL and SQLite spell it alike)."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    return (postgresql if session.get_bind().dialect.name == "postgresql" else sqlite).insert(table)

@@ -6,16 +6,38 @@ rows are keyed by unique constraints and inserts that lose a race are ignored.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import or_, update
+from sqlalchemy import case, or_, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, func, select
 
-from bestofn.db import get_engine, insert_once
+from bestofn.budget.models import TaskBudget
+from bestofn.db import dialect_insert, get_engine, insert_all_once
 from bestofn.models import RUNNING_STATUSES, TERMINAL_STATUSES, CandidateRow, DecisionRow, ExecutionRow, Task, utcnow
 from bestofn.schemas import Candidate, Decision, ExecutionResult
+
+FIRST_PHASE = "generating"  # a first claim starts here: nothing is stored yet, so every candidate is missing
+
+
+@dataclass
+class Claimed:
+    """A claimed task with what earlier attempts stored, read in the claim's own transaction."""
+
+    task: Task
+    candidates: list[Candidate]
+    executions: dict[int, ExecutionResult]
+    budget: TaskBudget | None
+
+    @property
+    def entered(self) -> str | None:
+        """The phase the claim itself moved the task to (cancel checked), or None."""
+        first = self.task.attempts == 1 and not self.task.cancel_requested and self.task.status == FIRST_PHASE
+        return FIRST_PHASE if first else None
 
 
 class TaskStore:
@@ -26,6 +48,16 @@ class TaskStore:
 
     def session(self) -> Session:
         return Session(self.engine, expire_on_commit=False)
+
+    @contextmanager
+    def transaction(self, session: Session | None = None) -> Iterator[Session]:
+        """A session committed on exit; the caller's own ``session`` as is (it commits), so writes can share one."""
+        if session is not None:
+            yield session
+            return
+        with self.session() as s:
+            yield s
+            s.commit()
 
     # -- task ------------------------------------------------------------------
     def get(self, task_id: str) -> Task | None:
@@ -39,11 +71,13 @@ class TaskStore:
             s.refresh(task)
             return task
 
-    def set_status(self, task_id: str, status: str, *, unless_cancelled: bool = False, **fields: object) -> bool:
+    def set_status(self, task_id: str, status: str, *, unless_cancelled: bool = False,
+                   session: Session | None = None, **fields: object) -> bool:
         """Move a task on, unless it already ended (a cancel wins over late work); True if it moved.
 
         ``unless_cancelled`` also leaves a task with a pending cancel alone, so the pipeline's
-        phase change and its cancel check are one round trip.
+        phase change and its cancel check are one round trip. With ``session`` the write joins
+        the caller's transaction.
         """
         values = {"status": status, "updated_at": utcnow(), **fields}
         if status in TERMINAL_STATUSES:
@@ -52,16 +86,20 @@ class TaskStore:
         live = [Task.id == task_id, Task.status.not_in(TERMINAL_STATUSES)]
         if unless_cancelled:
             live.append(Task.cancel_requested.is_(False))
-        with self.session() as s:
+        with self.transaction(session) as s:
             res = s.exec(update(Task).where(*live).values(**values))  # type: ignore[call-overload]
-            s.commit()
             return res.rowcount == 1
 
-    def claim(self, task_id: str, owner: str, lease_s: float) -> bool:
-        """Take the task's lease if it is free or expired; False if another worker holds it."""
+    def claim(self, task_id: str, owner: str, lease_s: float) -> Claimed | None:
+        """Take the task's lease if it is free or expired; None if another worker holds it or it ended.
+
+        One transaction: the lease (a first claim with no cancel pending also enters
+        ``FIRST_PHASE``), then what earlier attempts stored, so starting a task is one commit.
+        """
         now = utcnow()
+        first = (Task.attempts == 0) & Task.cancel_requested.is_(False)
         with self.session() as s:
-            res = s.exec(  # type: ignore[call-overload]
+            task = s.exec(  # type: ignore[call-overload]
                 update(Task)
                 .where(
                     Task.id == task_id,
@@ -72,12 +110,18 @@ class TaskStore:
                     lease_owner=owner,
                     lease_expires_at=now + timedelta(seconds=lease_s),
                     attempts=Task.attempts + 1,
+                    status=case((first, FIRST_PHASE), else_=Task.status),
                     started_at=func.coalesce(Task.started_at, now),
                     updated_at=now,
                 )
-            )
+                .returning(Task)
+            ).scalar_one_or_none()
+            if task is None:
+                return None
+            claimed = Claimed(task, self._candidates(s, task_id), self._executions(s, task_id),
+                              s.get(TaskBudget, task_id))
             s.commit()
-            return res.rowcount == 1
+            return claimed
 
     def renew(self, task_id: str, owner: str, lease_s: float) -> bool:
         with self.session() as s:
@@ -123,8 +167,12 @@ class TaskStore:
     # -- candidates and executions ---------------------------------------------
     def candidates(self, task_id: str) -> list[Candidate]:
         with self.session() as s:
-            rows = s.exec(select(CandidateRow).where(CandidateRow.task_id == task_id).order_by(CandidateRow.index)).all()
-            return [Candidate.model_validate(r, from_attributes=True) for r in rows]
+            return self._candidates(s, task_id)
+
+    @staticmethod
+    def _candidates(s: Session, task_id: str) -> list[Candidate]:
+        rows = s.exec(select(CandidateRow).where(CandidateRow.task_id == task_id).order_by(CandidateRow.index)).all()
+        return [Candidate.model_validate(r, from_attributes=True) for r in rows]
 
     def save_candidate(self, task_id: str, cand: Candidate) -> bool:
         """Insert once; a duplicate (redelivery) is ignored. True if this call stored it."""
@@ -151,42 +199,81 @@ class TaskStore:
 
     def executions(self, task_id: str) -> dict[int, ExecutionResult]:
         with self.session() as s:
-            rows = s.exec(select(ExecutionRow).where(ExecutionRow.task_id == task_id)).all()
-            return {r.candidate_index: ExecutionResult.model_validate(r, from_attributes=True) for r in rows}
+            return self._executions(s, task_id)
+
+    @staticmethod
+    def _executions(s: Session, task_id: str) -> dict[int, ExecutionResult]:
+        rows = s.exec(select(ExecutionRow).where(ExecutionRow.task_id == task_id)).all()
+        return {r.candidate_index: ExecutionResult.model_validate(r, from_attributes=True) for r in rows}
 
     def save_execution(self, task_id: str, index: int, result: ExecutionResult) -> bool:
-        data = _text_safe(result.model_dump(), "stdout", "stderr")
-        row = ExecutionRow(task_id=task_id, candidate_index=index, **data)
+        return self.save_executions(task_id, {index: result}) == 1
+
+    def save_executions(self, task_id: str, results: dict[int, ExecutionResult]) -> int:
+        """Insert a wave's results in one commit; ones already stored (redelivery) are skipped. How many stored."""
+        rows = [ExecutionRow(task_id=task_id, candidate_index=i, **_text_safe(r.model_dump(), "stdout", "stderr"))
+                for i, r in sorted(results.items())]
         with self.session() as s:
-            return insert_once(s, row)
+            return insert_all_once(s, rows)
 
     # -- decision ----------------------------------------------------------------
-    def save_decision(self, task_id: str, decision: Decision) -> None:
-        """Upsert: a redelivered task recomputes the same decision from the same rows."""
-        with self.session() as s:
-            row = s.get(DecisionRow, task_id) or DecisionRow(task_id=task_id, method=decision.method)
-            row.winner_index = decision.winner
-            row.method = decision.method
-            row.reason = decision.reason
-            row.runner_up = decision.runner_up
-            row.agreement_rate = decision.agreement_rate
-            row.confidence = decision.confidence
-            row.no_passing_candidate = decision.no_passing_candidate
-            row.ranking = [r.model_dump() for r in decision.ranking]
-            row.details = decision.details
-            s.add(row)
-            s.commit()
+    def save_decision(self, task_id: str, decision: Decision, session: Session | None = None) -> None:
+        """Upsert in one statement: a redelivered task recomputes the same decision from the same rows."""
+        values = dict(
+            winner_index=decision.winner, method=decision.method, reason=decision.reason,
+            runner_up=decision.runner_up, agreement_rate=decision.agreement_rate, confidence=decision.confidence,
+            no_passing_candidate=decision.no_passing_candidate, ranking=[r.model_dump() for r in decision.ranking],
+            details=decision.details,
+        )
+        with self.transaction(session) as s:
+            insert = dialect_insert(s, DecisionRow).values(task_id=task_id, created_at=utcnow(), **values)
+            s.exec(insert.on_conflict_do_update(index_elements=["task_id"], set_=values))  # type: ignore[call-overload]
 
     def decision(self, task_id: str) -> Decision | None:
         with self.session() as s:
             row = s.get(DecisionRow, task_id)
-            if row is None:
-                return None
-            return Decision(
-                winner=row.winner_index, ranking=row.ranking, method=row.method, reason=row.reason,  # type: ignore[arg-type]
-                runner_up=row.runner_up, agreement_rate=row.agreement_rate, confidence=row.confidence,
-                no_passing_candidate=row.no_passing_candidate, details=row.details,
-            )
+            return None if row is None else _decision(row)
+
+    # -- pages of tasks ------------------------------------------------------------
+    def summaries(self, task_ids: list[str]) -> dict[str, TaskSummary]:
+        """What the task list shows of each task beyond its row, in three queries whatever the number of tasks."""
+        out = {tid: TaskSummary() for tid in task_ids}
+        if not task_ids:
+            return out
+        paid = case(((CandidateRow.tokens_in != 0) | (CandidateRow.tokens_out != 0), 1), else_=0)
+        winner = (CandidateRow.task_id == DecisionRow.task_id) & (CandidateRow.index == DecisionRow.winner_index)
+        with self.session() as s:
+            for tid, generated, calls in s.exec(select(CandidateRow.task_id, func.count(), func.sum(paid))
+                                                .where(CandidateRow.task_id.in_(task_ids))  # type: ignore[attr-defined]
+                                                .group_by(CandidateRow.task_id)):
+                out[tid].generated, out[tid].paid_calls = generated, int(calls or 0)
+            for tid, executed in s.exec(select(ExecutionRow.task_id, func.count())
+                                        .where(ExecutionRow.task_id.in_(task_ids))  # type: ignore[attr-defined]
+                                        .group_by(ExecutionRow.task_id)):
+                out[tid].executed = executed
+            for row, code in s.exec(select(DecisionRow, CandidateRow.code).outerjoin(CandidateRow, winner)
+                                    .where(DecisionRow.task_id.in_(task_ids))):  # type: ignore[attr-defined]
+                out[row.task_id].decision, out[row.task_id].winner_code = _decision(row), code
+        return out
+
+
+@dataclass
+class TaskSummary:
+    """A task's stored work in counts, its decision and the winner's code: the list's view, without candidates."""
+
+    generated: int = 0
+    paid_calls: int = 0  # candidates whose request used tokens
+    executed: int = 0
+    decision: Decision | None = None
+    winner_code: str | None = None
+
+
+def _decision(row: DecisionRow) -> Decision:
+    return Decision(
+        winner=row.winner_index, ranking=row.ranking, method=row.method, reason=row.reason,  # type: ignore[arg-type]
+        runner_up=row.runner_up, agreement_rate=row.agreement_rate, confidence=row.confidence,
+        no_passing_candidate=row.no_passing_candidate, details=row.details,
+    )
 
 
 def _text_safe(data: dict, *fields: str) -> dict:

@@ -6,6 +6,8 @@ SQLite default and a fresh Postgres get the same schema the same way.
 
 from __future__ import annotations
 
+import threading
+import weakref
 from functools import lru_cache
 from pathlib import Path
 
@@ -40,6 +42,29 @@ def make_engine(url: str) -> Engine:
 def get_engine(url: str | None = None) -> Engine:
     """The process-wide engine for the configured database."""
     return make_engine(url or get_settings().effective_database_url)
+
+
+_progress_engines: weakref.WeakKeyDictionary[Engine, Engine] = weakref.WeakKeyDictionary()
+_progress_lock = threading.Lock()
+
+
+def progress_engine(engine: Engine) -> Engine:
+    """``engine``'s twin for writes that only record progress (a lease, a phase, re-runnable results).
+
+    On PostgreSQL: autocommit (no BEGIN and COMMIT round trips around a single statement) and
+    commits that do not wait for their disk flush (``synchronous_commit=off``): a database crash
+    may lose the last such writes, never part of one, and any later durable commit flushes them
+    first. One per engine, with a small pool of its own; SQLite uses ``engine`` itself.
+    """
+    if engine.dialect.name != "postgresql":
+        return engine
+    with _progress_lock:
+        twin = _progress_engines.get(engine)
+        if twin is None:
+            twin = _progress_engines[engine] = create_engine(
+                engine.url, pool_pre_ping=True, pool_size=2, max_overflow=8, isolation_level="AUTOCOMMIT",
+                connect_args={"options": "-c synchronous_commit=off"})
+        return twin
 
 
 def alembic_config(url: str | None = None):  # type: ignore[no-untyped-def]

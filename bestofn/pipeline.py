@@ -248,7 +248,7 @@ def _execute_wave(run: _Run, w: int, wave: list[int]) -> None:
     run.enter("executing")
     t0 = time.perf_counter()
     results = execute_candidates(run.problem, to_run, task_id=run.tid)
-    run.store.save_executions(run.tid, results)  # one commit per wave: re-running a lost wave costs no tokens
+    run.store.save_executions(run.tid, results)  # one write per wave: re-running a lost wave costs no tokens
     run.results.update(results)
     run.timings["execute_ms"] += (time.perf_counter() - t0) * 1000
     run.tlog.info("wave executed", extra={"wave": w, "outcomes": {i: run.results[i].status for i in wave

@@ -26,7 +26,7 @@ FIRST_PHASE = "generating"  # a first claim starts here: nothing is stored yet, 
 
 @dataclass
 class Claimed:
-    """A claimed task with what earlier attempts stored, read in the claim's own transaction."""
+    """A claimed task with what earlier attempts stored (read right after the claim, in the same session)."""
 
     task: Task
     candidates: list[Candidate]
@@ -99,8 +99,9 @@ class TaskStore:
     def claim(self, task_id: str, owner: str, lease_s: float) -> Claimed | None:
         """Take the task's lease if it is free or expired; None if another worker holds it or it ended.
 
-        One transaction: the lease (a first claim with no cancel pending also enters
-        ``FIRST_PHASE``), then what earlier attempts stored, so starting a task is one commit.
+        One UPDATE ... RETURNING takes the lease (a first claim with no cancel pending also enters
+        ``FIRST_PHASE``) and reads the task; what earlier attempts stored follows in the same
+        session. A progress write: starting a task waits for no disk flush.
         """
         now = utcnow()
         first = (Task.attempts == 0) & Task.cancel_requested.is_(False)
@@ -212,7 +213,7 @@ class TaskStore:
         return self.save_executions(task_id, {index: result}) == 1
 
     def save_executions(self, task_id: str, results: dict[int, ExecutionResult]) -> int:
-        """Insert a wave's results in one commit; ones already stored (redelivery) are skipped. How many stored."""
+        """Insert a wave's results in one statement; ones already stored (redelivery) are skipped. How many stored."""
         rows = [ExecutionRow(task_id=task_id, candidate_index=i, **_text_safe(r.model_dump(), "stdout", "stderr"))
                 for i, r in sorted(results.items())]
         with self.transaction(progress=True) as s:  # a lost wave is re-run: executions buy no tokens

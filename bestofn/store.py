@@ -21,6 +21,7 @@ from bestofn.db import dialect_insert, get_engine, insert_all_once, progress_eng
 from bestofn.models import RUNNING_STATUSES, TERMINAL_STATUSES, CandidateRow, DecisionRow, ExecutionRow, Task, utcnow
 from bestofn.schemas import Candidate, Decision, ExecutionResult
 
+_NO_SYNC = {"synchronize_session": False}  # these UPDATEs never touch objects loaded in their session
 FIRST_PHASE = "generating"  # a first claim starts here: nothing is stored yet, so every candidate is missing
 
 
@@ -93,7 +94,8 @@ class TaskStore:
         if unless_cancelled:
             live.append(Task.cancel_requested.is_(False))
         with self.transaction(session, progress=status in RUNNING_STATUSES) as s:
-            res = s.exec(update(Task).where(*live).values(**values))  # type: ignore[call-overload]
+            stmt = update(Task).where(*live).values(**values)
+            res = s.exec(stmt, execution_options=_NO_SYNC)  # type: ignore[call-overload]
             return res.rowcount == 1
 
     def claim(self, task_id: str, owner: str, lease_s: float) -> Claimed | None:
@@ -121,10 +123,13 @@ class TaskStore:
                     started_at=func.coalesce(Task.started_at, now),
                     updated_at=now,
                 )
-                .returning(Task)
+                .returning(Task),
+                execution_options=_NO_SYNC,
             ).scalar_one_or_none()
             if task is None:
                 return None
+            if task.attempts == 1:  # rows are only written under a claim: a first claim finds none
+                return Claimed(task, [], {}, s.get(TaskBudget, task_id))
             return Claimed(task, self._candidates(s, task_id), self._executions(s, task_id), s.get(TaskBudget, task_id))
 
     def renew(self, task_id: str, owner: str, lease_s: float) -> bool:
@@ -132,7 +137,8 @@ class TaskStore:
             res = s.exec(  # type: ignore[call-overload]
                 update(Task)
                 .where(Task.id == task_id, Task.lease_owner == owner)
-                .values(lease_expires_at=utcnow() + timedelta(seconds=lease_s))
+                .values(lease_expires_at=utcnow() + timedelta(seconds=lease_s)),
+                execution_options=_NO_SYNC,
             )
             return res.rowcount == 1
 

@@ -7,25 +7,31 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import event
+from sqlalchemy.engine import Engine
 
+from api.deps import get_db_engine
 from api.main import create_app
-from bestofn.db import get_engine
+from bestofn.db import make_engine
 from bestofn.models import Task
 from bestofn.schemas import Candidate, Decision, ExecutionResult, RankedCandidate
-from bestofn.settings import Settings, get_settings
+from bestofn.settings import Settings
 from bestofn.store import TaskStore
 
 
 @pytest.fixture
-def client(pg_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
-    monkeypatch.setenv("BESTOFN_DATABASE_URL", pg_url)
-    monkeypatch.setenv("BESTOFN_REQUIRE_API_KEY", "false")
-    get_settings.cache_clear()
-    get_engine.cache_clear()
-    with TestClient(create_app(Settings()), raise_server_exceptions=False) as c:
+def engine(pg_url: str) -> Iterator[Engine]:
+    engine = make_engine(pg_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def client(engine: Engine) -> Iterator[TestClient]:
+    """The app with every route on this test's database (the one dependency routes reach it through)."""
+    app = create_app(Settings(require_api_key=False))
+    app.dependency_overrides[get_db_engine] = lambda: engine
+    with TestClient(app) as c:
         yield c
-    get_settings.cache_clear()
-    get_engine.cache_clear()
 
 
 def _seed(store: TaskStore, count: int) -> None:
@@ -44,13 +50,12 @@ def _seed(store: TaskStore, count: int) -> None:
                 details={"llm_calls": [{"model": "m", "tokens_in": 3, "tokens_out": 4}]} if i % 2 else {}))
 
 
-def _statements(client: TestClient, path: str) -> tuple[int, dict]:
+def _statements(client: TestClient, engine: Engine, path: str) -> tuple[int, dict]:
     seen: list[str] = []
 
     def count(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
         seen.append(statement)
 
-    engine = get_engine()
     event.listen(engine, "before_cursor_execute", count)
     try:
         r = client.get(path)
@@ -60,10 +65,10 @@ def _statements(client: TestClient, path: str) -> tuple[int, dict]:
     return len(seen), r.json()
 
 
-def test_a_page_costs_the_same_queries_for_5_or_50_tasks(client: TestClient) -> None:
-    _seed(TaskStore(get_engine()), 60)
-    few, small = _statements(client, "/v1/tasks?limit=5")
-    many, large = _statements(client, "/v1/tasks?limit=50")
+def test_a_page_costs_the_same_queries_for_5_or_50_tasks(client: TestClient, engine: Engine) -> None:
+    _seed(TaskStore(engine), 60)
+    few, small = _statements(client, engine, "/v1/tasks?limit=5")
+    many, large = _statements(client, engine, "/v1/tasks?limit=50")
     assert len(small["items"]) == 5 and len(large["items"]) == 50 and large["total"] == 60
     assert few == many, (few, many)
     # and each item is the detail view without its candidates

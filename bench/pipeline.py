@@ -13,19 +13,24 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
-import httpx
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+# run as ``python bench/pipeline.py``: this folder's sandbox.py must not shadow the ``sandbox`` package
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 
-from bestofn.migrate import migrate
-from bestofn.settings import get_settings
-from bestofn.testing.fake_llm import FakeLLM, Reply
-from bestofn.testing.procs import child_env, start_api, start_worker
+import httpx  # noqa: E402
+from sqlalchemy import create_engine, text  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
+
+from bestofn.migrate import migrate  # noqa: E402
+from bestofn.settings import get_settings  # noqa: E402
+from bestofn.testing.fake_llm import FakeLLM, Reply  # noqa: E402
+from bestofn.testing.procs import child_env, start_api, start_worker  # noqa: E402
 
 PROMPT = '''def running_max(xs: list[int]) -> list[int]:
     """Return the running maximum of xs."""
@@ -155,8 +160,56 @@ def overhead(db: str, exclude: set[str] = frozenset()) -> dict[str, float]:
         rank.append(float(tm.get("rank_ms", 0)))
         rest.append(max(0.0, outside - queue_ms - rank[-1]))
     return {"mean_share": statistics.mean(shares), "p95_share": p(shares, 0.95), "wall_ms": statistics.mean(walls),
-            "outside_ms": statistics.mean(outs), "queue_ms": statistics.median(queue),
+            "outside_ms": statistics.mean(outs), "outside_median_ms": statistics.median(outs),
+            "queue_ms": statistics.median(queue),
             "rank_ms": statistics.median(rank), "worker_ms": statistics.median(rest)}
+
+
+def round_trips(n: int, tasks: int = 3) -> dict[str, float]:
+    """Database work per task, counted in this process: statements, commits and connection checkouts
+    (each checkout pings the server first) of the submission and of the worker's run, per task."""
+    from sqlalchemy import event
+
+    from bestofn.db import make_engine, progress_engine
+    from bestofn.llm import make_client
+    from bestofn.pipeline import run_task
+    from bestofn.schemas import Problem
+    from bestofn.service import create_task
+    from bestofn.store import TaskStore
+
+    db = fresh_database()
+    engine = make_engine(db)
+    counts = {"statements": 0, "commits": 0, "checkouts": 0}
+
+    def count(what: str) -> Callable[..., None]:
+        return lambda *_: counts.__setitem__(what, counts[what] + 1)
+
+    for e in {engine, progress_engine(engine)}:  # progress writes go through an autocommit twin
+        event.listen(e, "before_cursor_execute", count("statements"))
+        event.listen(e.pool, "checkout", count("checkouts"))
+    event.listen(engine, "commit", count("commits"))  # the twin's own commits do not wait for the disk
+    store, settings = TaskStore(engine), get_settings()
+    problem = Problem.model_validate({"prompt": PROMPT, "entry_point": "running_max", "n": n, "strategy": "tests",
+                                      "tests": {"format": "humaneval", "code": CHECK}})
+    out: dict[str, float] = {}
+    try:
+        with FakeLLM() as fake:
+            fake.add("running_max", Reply(content=OK), Reply(content=WRONG))
+            client = make_client(base_url=fake.base_url)
+            for i in range(tasks + 1):  # the first one warms up (imports, the pool), not counted
+                before = dict(counts)
+                task = create_task(problem, store=store, settings=settings)
+                submitted = dict(counts)
+                run_task(task.id, client=client, store=store, settings=settings)
+                if i:
+                    for k in counts:
+                        out[f"submit_{k}"] = out.get(f"submit_{k}", 0) + (submitted[k] - before[k]) / tasks
+                        out[f"worker_{k}"] = out.get(f"worker_{k}", 0) + (counts[k] - submitted[k]) / tasks
+    finally:
+        progress_engine(engine).dispose()
+        engine.dispose()
+        drop_database(db)
+    return out
 
 
 def main() -> None:
@@ -169,6 +222,7 @@ def main() -> None:
     args = ap.parse_args()
     delays = [float(d) for d in args.gen_delays.split(",")]
     logs = Path(tempfile.mkdtemp(prefix="bestofn-bench-"))
+    trips = round_trips(args.n)
     over = []
     for delay in delays:
         seq = run_batch(1, max(4, args.tasks // 2), args.n, delay, logs, sequential=True)
@@ -183,11 +237,17 @@ def main() -> None:
           f"overhead = share of wall time (submission to finish) outside generation and execution, "
           f"{over[0][1]['done']} tasks one at a time per LLM latency")
     print(f"{'LLM s/cand':>10} {'wall ms':>8} {'gen ms':>7} {'exec ms':>8} {'outside ms':>10} {'mean %':>7} "
-          f"{'p95 %':>6} | {'queue ms':>8} {'rank ms':>7} {'worker ms':>9} (medians)")
+          f"{'p95 %':>6} | {'outside ms':>10} {'queue ms':>8} {'rank ms':>7} {'worker ms':>9} (medians)")
     for delay, seq, o in over:
         print(f"{delay:>10.1f} {o['wall_ms']:>8.0f} {seq['gen_ms']:>7.0f} {seq['exec_ms']:>8.0f} {o['outside_ms']:>10.0f} "
-              f"{100 * o['mean_share']:>7.1f} {100 * o['p95_share']:>6.1f} | {o['queue_ms']:>8.1f} {o['rank_ms']:>7.1f} "
-              f"{o['worker_ms']:>9.1f}")
+              f"{100 * o['mean_share']:>7.1f} {100 * o['p95_share']:>6.1f} | {o['outside_median_ms']:>10.1f} "
+              f"{o['queue_ms']:>8.1f} {o['rank_ms']:>7.1f} {o['worker_ms']:>9.1f}")
+    print("\ndatabase work per task (in process, counted by SQLAlchemy events; a checkout pings the server first;"
+          " commits: those that wait for the disk)")
+    print(f"{'':>10} {'statements':>10} {'commits':>8} {'checkouts':>9}")
+    for part in ("submit", "worker"):
+        print(f"{part:>10} {trips[part + '_statements']:>10.1f} {trips[part + '_commits']:>8.1f} "
+              f"{trips[part + '_checkouts']:>9.1f}")
     print(f"\nthroughput, {args.tasks} tasks submitted at once, LLM {delays[0]} s/candidate")
     print(f"{'workers':>7} {'tasks':>6} {'done':>5} {'tasks/min':>10}")
     for r in results:

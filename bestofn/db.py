@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import weakref
 from functools import lru_cache
 from pathlib import Path
 
@@ -38,6 +40,29 @@ def get_engine(url: str | None = None) -> Engine:
     return make_engine(url or get_settings().effective_database_url)
 
 
+_progress_engines: weakref.WeakKeyDictionary[Engine, Engine] = weakref.WeakKeyDictionary()
+_progress_lock = threading.Lock()
+
+
+def progress_engine(engine: Engine) -> Engine:
+    """``engine``'s twin for writes that only record progress (a lease, a phase, re-runnable results).
+
+    On PostgreSQL: autocommit (no BEGIN and COMMIT round trips around a single statement) and
+    commits that do not wait for their disk flush (``synchronous_commit=off``): a database crash
+    may lose the last such writes, never part of one, and any later durable commit flushes them
+    first. One per engine, with a small pool of its own; SQLite uses ``engine`` itself.
+    """
+    if engine.dialect.name != "postgresql":
+        return engine
+    with _progress_lock:
+        twin = _progress_engines.get(engine)
+        if twin is None:
+            twin = _progress_engines[engine] = create_engine(
+                engine.url, pool_pre_ping=True, pool_size=2, max_overflow=8, isolation_level="AUTOCOMMIT",
+                connect_args={"options": "-c synchronous_commit=off"})
+        return twin
+
+
 def insert_once(session: Session, row: SQLModel) -> bool:
     """Add and commit ``row``; False (rolled back) when a unique key says it is already there.
 
@@ -50,3 +75,28 @@ def insert_once(session: Session, row: SQLModel) -> bool:
         session.rollback()
         return False
     return True
+
+
+def insert_all_once(session: Session, rows: list[SQLModel]) -> int:
+    """``insert_once`` for a batch, in one commit; how many rows were new.
+
+    The common case (none stored yet) is one round trip. If a unique key says some are
+    already there (a redelivered wave), each row goes through ``insert_once`` instead; the
+    batch is tried on copies, so the rows themselves carry no state from the failed flush.
+    """
+    if not rows:
+        return 0
+    session.add_all([type(row).model_validate(row.model_dump()) for row in rows])
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        return sum(insert_once(session, row) for row in rows)
+    return len(rows)
+
+
+def dialect_insert(session: Session, table: type[SQLModel]):  # type: ignore[no-untyped-def]
+    """An INSERT for ``table`` with the database's ``on_conflict_do_*`` (PostgreSQL and SQLite spell it alike)."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    return (postgresql if session.get_bind().dialect.name == "postgresql" else sqlite).insert(table)

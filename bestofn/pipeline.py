@@ -29,7 +29,7 @@ from bestofn.rerank import decide
 from bestofn.schemas import Candidate, ExecutionResult, Problem
 from bestofn.security.redact import describe_failure
 from bestofn.settings import Settings, get_settings
-from bestofn.store import TaskStore, as_utc
+from bestofn.store import Claimed, TaskStore, as_utc
 from bestofn.trace import EarlyStopTrace
 from bestofn.waves import plan_waves, use_early_stop
 from sandbox import RunnerPool, SandboxUnavailable
@@ -95,18 +95,19 @@ def run_task(
     """
     s = settings or get_settings()
     store = store or TaskStore()
-    task = store.get(task_id)
-    if task is None:
-        raise LookupError(f"task {task_id} does not exist")
-    if task.status in TERMINAL_STATUSES:
-        return RunOutcome(task_id, task.status, task.reason)
     owner = owner or worker_identity()
-    if not store.claim(task_id, owner, s.task_lease_s):
+    claimed = store.claim(task_id, owner, s.task_lease_s)  # the common case: one round trip to start
+    if claimed is None:
+        task = store.get(task_id)
+        if task is None:
+            raise LookupError(f"task {task_id} does not exist")
+        if task.status in TERMINAL_STATUSES:
+            return RunOutcome(task_id, task.status, task.reason)
         raise TaskBusy(task_id)
     started = time.perf_counter()
     try:
         with _Lease(store, task_id, owner, s.task_lease_s):
-            return _run_claimed(task, store, s, client, started)
+            return _run_claimed(claimed, store, s, client, started)
     except TRANSIENT_ERRORS as exc:  # not the task's fault: Celery retries it, the sweeper backs that up
         _back_to_queue(store, task_id, exc)
         raise
@@ -162,23 +163,32 @@ class _Run:
     timings: dict[str, float] = field(default_factory=lambda: {"generate_ms": 0.0, "execute_ms": 0.0, "rank_ms": 0.0})
     stopped_after: int | None = None
     runners: RunnerPool | None = None  # the task's warm sandbox runners: its waves and probes share them
+    phase: str | None = None  # the status this run last set (the claim may have set the first)
 
     @property
     def tid(self) -> str:
         return self.task.id
 
     def enter(self, status: TaskStatus) -> None:
-        """Start the next phase, or stop the run with ``_Cancelled``."""
+        """Start the next phase, or stop the run with ``_Cancelled``.
+
+        Already in ``status`` by this run's own last write (no work since): nothing to write or check.
+        """
+        if status == self.phase:
+            return
         if not _enter(self.store, self.tid, status):
             raise _Cancelled
+        self.phase = status
 
     def candidates(self) -> list[Candidate]:
         return [self.cands[i] for i in sorted(self.cands)]
 
 
-def _run_claimed(task: Task, store: TaskStore, s: Settings, client: openai.OpenAI | None, started: float) -> RunOutcome:
+def _run_claimed(claimed: Claimed, store: TaskStore, s: Settings, client: openai.OpenAI | None,
+                 started: float) -> RunOutcome:
     """The phases of a claimed task in order: waves (generate, execute, early stop), then rank or fail."""
-    run = _start(task, store, s, client, started)
+    task = claimed.task
+    run = _start(claimed, store, s, client, started)
     try:
         with warm_runners(s, {"bestofn.task": task.id}) as run.runners:
             _run_waves(run)
@@ -189,15 +199,16 @@ def _run_claimed(task: Task, store: TaskStore, s: Settings, client: openai.OpenA
         return RunOutcome(task.id, "cancelled", "cancelled by request")
 
 
-def _start(task: Task, store: TaskStore, s: Settings, client: openai.OpenAI | None, started: float) -> _Run:
-    """Plan the waves and resume what earlier attempts stored."""
+def _start(claimed: Claimed, store: TaskStore, s: Settings, client: openai.OpenAI | None, started: float) -> _Run:
+    """Plan the waves and resume what earlier attempts stored (read with the claim)."""
+    task = claimed.task
     problem = Problem.model_validate(task.problem)
     early_stop = use_early_stop(task.strategy, problem.n is not None, problem.early_stop)
     run = _Run(
         task=task, problem=problem, store=store, settings=s, client=client or default_client(),
-        budget=BudgetRun.load(store.engine, task.id, started), tlog=task_log(log, task.id), started=started,
+        budget=BudgetRun(task.id, claimed.budget, started), tlog=task_log(log, task.id), started=started,
         early_stop=early_stop, waves=plan_waves(task.n, early_stop and problem.tests is not None),
-        cands={c.index: c for c in store.candidates(task.id)}, results=store.executions(task.id),
+        cands={c.index: c for c in claimed.candidates}, results=claimed.executions, phase=claimed.entered,
     )
     run.tlog.info("task started", extra={"waves": [len(w) for w in run.waves], "model": task.model,
                                          "strategy": task.strategy})
@@ -239,9 +250,9 @@ def _execute_wave(run: _Run, w: int, wave: list[int]) -> None:
         return
     run.enter("executing")
     t0 = time.perf_counter()
-    tid, store = run.tid, run.store
-    run.results.update(execute_candidates(run.problem, to_run, task_id=tid, pool=run.runners,
-                                          on_result=lambda i, r: store.save_execution(tid, i, r)))
+    results = execute_candidates(run.problem, to_run, task_id=run.tid, pool=run.runners)
+    run.store.save_executions(run.tid, results)  # one write per wave: re-running a lost wave costs no tokens
+    run.results.update(results)
     run.timings["execute_ms"] += (time.perf_counter() - t0) * 1000
     run.tlog.info("wave executed", extra={"wave": w, "outcomes": {i: run.results[i].status for i in wave
                                                                    if i in run.results}})
@@ -271,15 +282,16 @@ def _rank_and_finish(run: _Run) -> RunOutcome:
     if run.stopped_after is not None:
         trace.early_stop = EarlyStopTrace(after_wave=run.stopped_after + 1, candidates_skipped=skipped,
                                           waves=[len(w) for w in run.waves])
-    trace.budget = run.budget.finish(cands, skipped, run.stopped_after)
-    run.store.save_decision(run.tid, decision)
     reason = decision.reason + (" (no candidate passed every test)" if decision.no_passing_candidate else "")
-    run.store.set_status(
-        run.tid, "done", reason=reason, winner_index=decision.winner,
-        no_passing_candidate=decision.no_passing_candidate,
-        early_stopped=run.stopped_after is not None, candidates_skipped=max(0, skipped),
-        latency_ms=_elapsed_ms(run.task, run.started),
-    )
+    with run.store.transaction() as tx:  # the budget's outcome, the decision and "done" in one commit
+        trace.budget = run.budget.finish(cands, skipped, run.stopped_after, tx)
+        run.store.save_decision(run.tid, decision, tx)
+        run.store.set_status(
+            run.tid, "done", reason=reason, winner_index=decision.winner,
+            no_passing_candidate=decision.no_passing_candidate,
+            early_stopped=run.stopped_after is not None, candidates_skipped=max(0, skipped),
+            latency_ms=_elapsed_ms(run.task, run.started), session=tx,
+        )
     run.tlog.info("task done", extra={"winner": decision.winner, "method": decision.method, "candidates": len(cands),
                                       "early_stopped": run.stopped_after is not None})
     return RunOutcome(run.tid, "done", reason)

@@ -23,7 +23,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 
 from bestofn.schemas import Candidate, ExecutionResult
-from bestofn.store import TaskStore
+from bestofn.store import Claimed, TaskStore
 
 
 @dataclass(frozen=True)
@@ -155,10 +155,17 @@ class ReportingStore(TaskStore):
         self.tracker.generated(cand.index)
         return stored
 
-    def save_execution(self, task_id: str, index: int, result: ExecutionResult) -> bool:
-        stored = super().save_execution(task_id, index, result)
-        self.tracker.executed(index)
+    def save_executions(self, task_id: str, results: dict[int, ExecutionResult]) -> int:
+        stored = super().save_executions(task_id, results)
+        for index in sorted(results):
+            self.tracker.executed(index)
         return stored
+
+    def claim(self, task_id: str, owner: str, lease_s: float) -> Claimed | None:
+        claimed = super().claim(task_id, owner, lease_s)
+        if claimed is not None and claimed.entered:
+            self.tracker.stage(STAGES.get(claimed.entered, claimed.entered))
+        return claimed
 
     def set_status(self, task_id: str, status: str, *, unless_cancelled: bool = False, **fields: object) -> bool:
         moved = super().set_status(task_id, status, unless_cancelled=unless_cancelled, **fields)

@@ -19,7 +19,7 @@ from bestofn.llm import cost_usd
 from bestofn.models import Task, TaskStatus
 from bestofn.schemas import Candidate, Decision, ExecutionResult, Problem, check_runnable
 from bestofn.settings import Settings, get_settings
-from bestofn.store import TaskStore
+from bestofn.store import TaskStore, TaskSummary
 from bestofn.trace import LlmCall
 
 
@@ -128,27 +128,48 @@ def ranking_calls_usage(calls: list[LlmCall], settings: Settings | None = None) 
     return usage
 
 
-def task_view(task: Task, store: TaskStore, *, with_candidates: bool = True) -> TaskView:
-    """Recompute the user's view from the rows."""
+def task_view(task: Task, store: TaskStore) -> TaskView:
+    """Recompute the user's view from the rows, candidates and their executions included."""
     cands: list[Candidate] = store.candidates(task.id)
     execs = store.executions(task.id)
     decision: Decision | None = store.decision(task.id)
+    by_index = {c.index: c for c in cands}
+    winner = by_index.get(decision.winner) if decision is not None and decision.winner is not None else None
+    summary = TaskSummary(generated=len(cands), paid_calls=sum(1 for c in cands if c.tokens_in or c.tokens_out),
+                          executed=len(execs), decision=decision, winner_code=winner.code if winner else None)
+    view = _view(task, summary)
+    view.candidates = [
+        CandidateView(index=c.index, code=c.code, error=c.error, tokens_in=c.tokens_in, tokens_out=c.tokens_out,
+                      latency_ms=c.latency_ms, cost_usd=c.cost_usd, execution=execs.get(c.index))
+        for c in cands
+    ]
+    return view
+
+
+def task_views(tasks: list[Task], store: TaskStore) -> list[TaskView]:
+    """Views of a page of tasks without their candidates, in a constant number of queries (the task list)."""
+    summaries = store.summaries([t.id for t in tasks])
+    return [_view(t, summaries[t.id]) for t in tasks]
+
+
+def _view(task: Task, summary: TaskSummary) -> TaskView:
+    """The view of a task from its row and the summary of its stored work (no candidates)."""
+    decision = summary.decision
     winner = None
     ranking: list[dict[str, Any]] = []
-    generation = Usage(calls=sum(1 for c in cands if c.tokens_in or c.tokens_out), tokens_in=task.tokens_in,
-                       tokens_out=task.tokens_out, cost_usd=task.cost_usd)
+    generation = Usage(calls=summary.paid_calls, tokens_in=task.tokens_in, tokens_out=task.tokens_out,
+                       cost_usd=task.cost_usd)
     ranking_usage = ranking_calls_usage(decision.details.llm_calls if decision else [])
     if decision is not None:
         ranking = [r.model_dump() for r in decision.ranking]
-        by_index = {c.index: c for c in cands}
-        if decision.winner is not None and decision.winner in by_index:
+        if decision.winner is not None and summary.winner_code is not None:
             top = next((r for r in decision.ranking if r.index == decision.winner), None)
-            winner = WinnerView(index=decision.winner, code=by_index[decision.winner].code,
+            winner = WinnerView(index=decision.winner, code=summary.winner_code,
                                 scores=dict(top.score) if top else {})
     return TaskView(
         id=task.id, status=task.status, strategy=task.strategy, model=task.model, reason=task.reason,
         created_at=task.created_at, finished_at=task.finished_at,
-        progress=Progress(n=task.n, generated=len(cands), executed=len(execs)),
+        progress=Progress(n=task.n, generated=summary.generated, executed=summary.executed),
         no_passing_candidate=task.no_passing_candidate, early_stopped=task.early_stopped,
         tokens_in=generation.tokens_in + ranking_usage.tokens_in,
         tokens_out=generation.tokens_out + ranking_usage.tokens_out,
@@ -156,10 +177,5 @@ def task_view(task: Task, store: TaskStore, *, with_candidates: bool = True) -> 
         usage={"generation": generation, "ranking": ranking_usage},
         latency_ms=task.latency_ms, winner=winner, ranking=ranking,
         decision=decision.model_dump(exclude={"ranking"}) if decision else None,
-        candidates=[
-            CandidateView(index=c.index, code=c.code, error=c.error, tokens_in=c.tokens_in, tokens_out=c.tokens_out,
-                          latency_ms=c.latency_ms, cost_usd=c.cost_usd, execution=execs.get(c.index))
-            for c in cands
-        ] if with_candidates else None,
         links={"self": f"/v1/tasks/{task.id}", "cancel": f"/v1/tasks/{task.id}/cancel"},
     )

@@ -6,14 +6,18 @@ rows are keyed by unique constraints and inserts that lose a race are ignored.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import delete, or_, update
+from sqlalchemy import case, delete, or_, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, func, select
 
-from bestofn.db import get_engine, insert_once
+from bestofn.budget.models import TaskBudget
+from bestofn.db import dialect_insert, get_engine, insert_all_once, progress_engine
 from bestofn.models import (
     RUNNING_STATUSES,
     TERMINAL_STATUSES,
@@ -28,6 +32,25 @@ from bestofn.models import (
 from bestofn.schemas import Candidate, Decision, ExecutionResult
 from bestofn.trace import DecisionTrace, LlmCall
 
+_NO_SYNC = {"synchronize_session": False}  # these UPDATEs never touch objects loaded in their session
+FIRST_PHASE = "generating"  # a first claim starts here: nothing is stored yet, so every candidate is missing
+
+
+@dataclass
+class Claimed:
+    """A claimed task with what earlier attempts stored (read right after the claim, in the same session)."""
+
+    task: Task
+    candidates: list[Candidate]
+    executions: dict[int, ExecutionResult]
+    budget: TaskBudget | None
+
+    @property
+    def entered(self) -> str | None:
+        """The phase the claim itself moved the task to (cancel checked), or None."""
+        first = self.task.attempts == 1 and not self.task.cancel_requested and self.task.status == FIRST_PHASE
+        return FIRST_PHASE if first else None
+
 
 class TaskStore:
     """All reads and writes the pipeline makes, on one engine."""
@@ -38,16 +61,34 @@ class TaskStore:
     def session(self) -> Session:
         return Session(self.engine, expire_on_commit=False)
 
+    @contextmanager
+    def transaction(self, session: Session | None = None, *, progress: bool = False) -> Iterator[Session]:
+        """A session committed on exit; the caller's own ``session`` as is (it commits), so writes can share one.
+
+        ``progress``: the writes only record progress (a lease, a phase, executions, which are cheap
+        to re-run), each statement on its own, through ``db.progress_engine``: two round trips
+        instead of five and no wait for the disk flush on every phase of every task. A database
+        crash may lose the last of them; the task then resumes from its durable rows.
+        """
+        if session is not None:
+            yield session
+            return
+        with Session(progress_engine(self.engine) if progress else self.engine, expire_on_commit=False) as s:
+            yield s
+            s.commit()
+
     # -- task ------------------------------------------------------------------
     def get(self, task_id: str) -> Task | None:
         with self.session() as s:
             return s.get(Task, task_id)
 
-    def set_status(self, task_id: str, status: TaskStatus, *, unless_cancelled: bool = False, **fields: object) -> bool:
+    def set_status(self, task_id: str, status: TaskStatus, *, unless_cancelled: bool = False,
+                   session: Session | None = None, **fields: object) -> bool:
         """Move a task on, unless it already ended (a cancel wins over late work); True if it moved.
 
         ``unless_cancelled`` also leaves a task with a pending cancel alone, so the pipeline's
-        phase change and its cancel check are one round trip.
+        phase change and its cancel check are one round trip. With ``session`` the write joins
+        the caller's transaction.
         """
         values = {"status": status, "updated_at": utcnow(), **fields}
         if status in TERMINAL_STATUSES:
@@ -56,16 +97,22 @@ class TaskStore:
         live = [Task.id == task_id, Task.status.not_in(TERMINAL_STATUSES)]
         if unless_cancelled:
             live.append(Task.cancel_requested.is_(False))
-        with self.session() as s:
-            res = s.exec(update(Task).where(*live).values(**values))  # type: ignore[call-overload]
-            s.commit()
+        with self.transaction(session, progress=status in RUNNING_STATUSES) as s:
+            stmt = update(Task).where(*live).values(**values)
+            res = s.exec(stmt, execution_options=_NO_SYNC)  # type: ignore[call-overload]
             return res.rowcount == 1
 
-    def claim(self, task_id: str, owner: str, lease_s: float) -> bool:
-        """Take the task's lease if it is free or expired; False if another worker holds it."""
+    def claim(self, task_id: str, owner: str, lease_s: float) -> Claimed | None:
+        """Take the task's lease if it is free or expired; None if another worker holds it or it ended.
+
+        One UPDATE ... RETURNING takes the lease (a first claim with no cancel pending also enters
+        ``FIRST_PHASE``) and reads the task; what earlier attempts stored follows in the same
+        session. A progress write: starting a task waits for no disk flush.
+        """
         now = utcnow()
-        with self.session() as s:
-            res = s.exec(  # type: ignore[call-overload]
+        first = (Task.attempts == 0) & Task.cancel_requested.is_(False)
+        with self.transaction(progress=True) as s:
+            task = s.exec(  # type: ignore[call-overload]
                 update(Task)
                 .where(
                     Task.id == task_id,
@@ -76,21 +123,27 @@ class TaskStore:
                     lease_owner=owner,
                     lease_expires_at=now + timedelta(seconds=lease_s),
                     attempts=Task.attempts + 1,
+                    status=case((first, FIRST_PHASE), else_=Task.status),
                     started_at=func.coalesce(Task.started_at, now),
                     updated_at=now,
                 )
-            )
-            s.commit()
-            return res.rowcount == 1
+                .returning(Task),
+                execution_options=_NO_SYNC,
+            ).scalar_one_or_none()
+            if task is None:
+                return None
+            if task.attempts == 1:  # rows are only written under a claim: a first claim finds none
+                return Claimed(task, [], {}, s.get(TaskBudget, task_id))
+            return Claimed(task, self._candidates(s, task_id), self._executions(s, task_id), s.get(TaskBudget, task_id))
 
     def renew(self, task_id: str, owner: str, lease_s: float) -> bool:
-        with self.session() as s:
+        with self.transaction(progress=True) as s:
             res = s.exec(  # type: ignore[call-overload]
                 update(Task)
                 .where(Task.id == task_id, Task.lease_owner == owner)
-                .values(lease_expires_at=utcnow() + timedelta(seconds=lease_s))
+                .values(lease_expires_at=utcnow() + timedelta(seconds=lease_s)),
+                execution_options=_NO_SYNC,
             )
-            s.commit()
             return res.rowcount == 1
 
     def cancel_requested(self, task_id: str) -> bool:
@@ -127,8 +180,12 @@ class TaskStore:
     # -- candidates and executions ---------------------------------------------
     def candidates(self, task_id: str) -> list[Candidate]:
         with self.session() as s:
-            rows = s.exec(select(CandidateRow).where(CandidateRow.task_id == task_id).order_by(CandidateRow.index)).all()
-            return [Candidate.model_validate(r, from_attributes=True) for r in rows]
+            return self._candidates(s, task_id)
+
+    @staticmethod
+    def _candidates(s: Session, task_id: str) -> list[Candidate]:
+        rows = s.exec(select(CandidateRow).where(CandidateRow.task_id == task_id).order_by(CandidateRow.index)).all()
+        return [Candidate.model_validate(r, from_attributes=True) for r in rows]
 
     def save_candidate(self, task_id: str, cand: Candidate) -> bool:
         """Insert once; a duplicate (redelivery) is ignored. True if this call stored it."""
@@ -155,37 +212,41 @@ class TaskStore:
 
     def executions(self, task_id: str) -> dict[int, ExecutionResult]:
         with self.session() as s:
-            rows = s.exec(select(ExecutionRow).where(ExecutionRow.task_id == task_id)).all()
-            return {r.candidate_index: ExecutionResult.model_validate(r, from_attributes=True) for r in rows}
+            return self._executions(s, task_id)
+
+    @staticmethod
+    def _executions(s: Session, task_id: str) -> dict[int, ExecutionResult]:
+        rows = s.exec(select(ExecutionRow).where(ExecutionRow.task_id == task_id)).all()
+        return {r.candidate_index: ExecutionResult.model_validate(r, from_attributes=True) for r in rows}
 
     def save_execution(self, task_id: str, index: int, result: ExecutionResult) -> bool:
-        data = _text_safe(result.model_dump(), "stdout", "stderr")
-        row = ExecutionRow(task_id=task_id, candidate_index=index, **data)
-        with self.session() as s:
-            return insert_once(s, row)
+        return self.save_executions(task_id, {index: result}) == 1
+
+    def save_executions(self, task_id: str, results: dict[int, ExecutionResult]) -> int:
+        """Insert a wave's results in one statement; ones already stored (redelivery) are skipped. How many stored."""
+        rows = [ExecutionRow(task_id=task_id, candidate_index=i, **_text_safe(r.model_dump(), "stdout", "stderr"))
+                for i, r in sorted(results.items())]
+        with self.transaction(progress=True) as s:  # a lost wave is re-run: executions buy no tokens
+            return insert_all_once(s, rows)
 
     # -- decision ----------------------------------------------------------------
-    def save_decision(self, task_id: str, decision: Decision) -> None:
+    def save_decision(self, task_id: str, decision: Decision, session: Session | None = None) -> None:
         """Upsert: a redelivered task recomputes the same decision from the same rows (its LLM calls replace
         the first run's, so spend never counts them twice)."""
         trace = decision.details
-        with self.session() as s:
-            row = s.get(DecisionRow, task_id) or DecisionRow(task_id=task_id, method=decision.method)
-            row.winner_index = decision.winner
-            row.method = decision.method
-            row.reason = decision.reason
-            row.runner_up = decision.runner_up
-            row.agreement_rate = decision.agreement_rate
-            row.confidence = decision.confidence
-            row.no_passing_candidate = decision.no_passing_candidate
-            row.ranking = [r.model_dump() for r in decision.ranking]
-            row.details = trace.stored()
-            s.add(row)
+        values = dict(
+            winner_index=decision.winner, method=decision.method, reason=decision.reason,
+            runner_up=decision.runner_up, agreement_rate=decision.agreement_rate, confidence=decision.confidence,
+            no_passing_candidate=decision.no_passing_candidate, ranking=[r.model_dump() for r in decision.ranking],
+            details=trace.stored(),
+        )
+        with self.transaction(session) as s:
+            insert = dialect_insert(s, DecisionRow).values(task_id=task_id, created_at=utcnow(), **values)
+            s.exec(insert.on_conflict_do_update(index_elements=["task_id"], set_=values))  # type: ignore[call-overload]
             s.execute(delete(DecisionLlmCallRow).where(DecisionLlmCallRow.task_id == task_id))  # type: ignore[arg-type]
             s.add_all(DecisionLlmCallRow(task_id=task_id, seq=seq,
                                          **_text_safe(call.model_dump(include=_CALL_COLUMNS), "error", "reply_head"))
                       for seq, call in enumerate(trace.llm_calls))
-            s.commit()
 
     def decision(self, task_id: str) -> Decision | None:
         with self.session() as s:
@@ -194,11 +255,54 @@ class TaskStore:
                 return None
             calls = s.exec(select(DecisionLlmCallRow).where(DecisionLlmCallRow.task_id == task_id)
                            .order_by(DecisionLlmCallRow.seq)).all()  # type: ignore[arg-type]
-            return Decision(
-                winner=row.winner_index, ranking=row.ranking, method=row.method, reason=row.reason,  # type: ignore[arg-type]
-                runner_up=row.runner_up, agreement_rate=row.agreement_rate, confidence=row.confidence,
-                no_passing_candidate=row.no_passing_candidate, details=stored_trace(row.details, calls),
-            )
+            return _decision(row, list(calls))
+
+    # -- pages of tasks ------------------------------------------------------------
+    def summaries(self, task_ids: list[str]) -> dict[str, TaskSummary]:
+        """What the task list shows of each task beyond its row, in four queries whatever the number of tasks."""
+        out = {tid: TaskSummary() for tid in task_ids}
+        if not task_ids:
+            return out
+        paid = case(((CandidateRow.tokens_in != 0) | (CandidateRow.tokens_out != 0), 1), else_=0)
+        winner = (CandidateRow.task_id == DecisionRow.task_id) & (CandidateRow.index == DecisionRow.winner_index)
+        with self.session() as s:
+            for tid, generated, calls in s.exec(select(CandidateRow.task_id, func.count(), func.sum(paid))
+                                                .where(CandidateRow.task_id.in_(task_ids))  # type: ignore[attr-defined]
+                                                .group_by(CandidateRow.task_id)):
+                out[tid].generated, out[tid].paid_calls = generated, int(calls or 0)
+            for tid, executed in s.exec(select(ExecutionRow.task_id, func.count())
+                                        .where(ExecutionRow.task_id.in_(task_ids))  # type: ignore[attr-defined]
+                                        .group_by(ExecutionRow.task_id)):
+                out[tid].executed = executed
+            calls_of: dict[str, list[DecisionLlmCallRow]] = {}
+            for call in s.exec(select(DecisionLlmCallRow)
+                               .where(DecisionLlmCallRow.task_id.in_(task_ids))  # type: ignore[attr-defined]
+                               .order_by(DecisionLlmCallRow.task_id, DecisionLlmCallRow.seq)):  # type: ignore[arg-type]
+                calls_of.setdefault(call.task_id, []).append(call)
+            for row, code in s.exec(select(DecisionRow, CandidateRow.code).outerjoin(CandidateRow, winner)
+                                    .where(DecisionRow.task_id.in_(task_ids))):  # type: ignore[attr-defined]
+                out[row.task_id].decision = _decision(row, calls_of.get(row.task_id, []))
+                out[row.task_id].winner_code = code
+        return out
+
+
+@dataclass
+class TaskSummary:
+    """A task's stored work in counts, its decision and the winner's code: the list's view, without candidates."""
+
+    generated: int = 0
+    paid_calls: int = 0  # candidates whose request used tokens
+    executed: int = 0
+    decision: Decision | None = None
+    winner_code: str | None = None
+
+
+def _decision(row: DecisionRow, calls: list[DecisionLlmCallRow]) -> Decision:
+    return Decision(
+        winner=row.winner_index, ranking=row.ranking, method=row.method, reason=row.reason,  # type: ignore[arg-type]
+        runner_up=row.runner_up, agreement_rate=row.agreement_rate, confidence=row.confidence,
+        no_passing_candidate=row.no_passing_candidate, details=stored_trace(row.details, calls),
+    )
 
 
 _CALL_COLUMNS = set(LlmCall.model_fields)

@@ -12,7 +12,7 @@ from bestofn.dispatch import enqueue_task, revoke_task
 from bestofn.models import Task, TaskStatus, is_row_id
 from bestofn.schemas import Problem, Strategy
 from bestofn.security.auth import Principal, PrincipalDep, admit_task, owner_of, visible
-from bestofn.service import ProblemRejected, TaskView, create_task, task_view
+from bestofn.service import ProblemRejected, TaskView, create_task, task_view, task_views
 from bestofn.store import TaskStore
 
 router = APIRouter(prefix="/v1/tasks", tags=["tasks"])
@@ -67,7 +67,7 @@ def list_tasks(
     limit: int = Query(default=20, ge=1, le=200),
     offset: int = Query(default=0, ge=0, le=1_000_000),
 ) -> TaskPage:
-    """Newest first, filtered by status and strategy (a key sees only its own tasks)."""
+    """Newest first, filtered by status and strategy (a key sees only its own tasks); constant queries per page."""
     query = select(Task)
     if principal is not None:
         query = query.where(Task.api_key_id == principal.key_id)
@@ -78,8 +78,7 @@ def list_tasks(
     with store.session() as s:
         total = s.exec(select(func.count()).select_from(query.subquery())).one()
         rows = s.exec(query.order_by(col(Task.created_at).desc(), col(Task.id)).offset(offset).limit(limit)).all()
-    return TaskPage(items=[task_view(t, store, with_candidates=False) for t in rows], total=total,
-                    limit=limit, offset=offset)
+    return TaskPage(items=task_views(list(rows), store), total=total, limit=limit, offset=offset)
 
 
 @router.post("/{task_id}/cancel", response_model=TaskView)

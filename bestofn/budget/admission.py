@@ -95,8 +95,7 @@ class Admission:
         self.session.add(task)
         self.session.flush()
         self.session.add(_budget_row(task.id, plan, est))
-        self.session.commit()
-        self.session.refresh(task)
+        self.session.commit()  # every column's value is set here, none by the database: nothing to read back
         self.session.expunge(task)  # the caller keeps a loaded task after the session closes
         self._alert(est.usd)
         return task

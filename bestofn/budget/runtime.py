@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy.engine import Engine
+from sqlalchemy import update
 from sqlmodel import Session
 
 from bestofn.budget.models import TaskBudget
@@ -25,17 +25,10 @@ from bestofn.trace import BudgetTrace
 class BudgetRun:
     """One run of one task under its budget row."""
 
-    engine: Engine
     task_id: str
     row: TaskBudget | None
     started: float
     timed_out: bool = False
-
-    @classmethod
-    def load(cls, engine: Engine, task_id: str, started: float | None = None) -> "BudgetRun":
-        with Session(engine, expire_on_commit=False) as s:
-            row = s.get(TaskBudget, task_id)
-        return cls(engine, task_id, row, time.perf_counter() if started is None else started)
 
     def sampling(self, wave: int, waves: int) -> dict[str, Any]:
         """``generate_candidates`` arguments for a wave: the probe (first of several waves) is greedy.
@@ -53,19 +46,19 @@ class BudgetRun:
             self.timed_out = True
         return self.timed_out
 
-    def finish(self, candidates: list[Candidate], skipped: int, stopped_after: int | None) -> BudgetTrace | None:
-        """Record the tier that sufficed and the estimated USD early stop saved; returns the trace's budget section."""
+    def finish(self, candidates: list[Candidate], skipped: int, stopped_after: int | None,
+               session: Session) -> BudgetTrace | None:
+        """Record the tier that sufficed and the estimated USD early stop saved; returns the trace's budget section.
+
+        The write joins ``session``, the pipeline's finishing transaction (decision and status with it).
+        """
         if self.row is None:
             return None
         row = self.row
         routed = row.probe_tier if row.route == "probe" and stopped_after == 0 else row.tier
         saved = saved_usd(candidates, skipped)
-        with Session(self.engine) as s:
-            stored = s.get(TaskBudget, self.task_id)
-            if stored is not None:
-                stored.routed_tier, stored.saved_usd, stored.updated_at = routed, saved, utcnow()
-                s.add(stored)
-                s.commit()
+        session.exec(update(TaskBudget).where(TaskBudget.task_id == self.task_id)  # type: ignore[call-overload, arg-type]
+                     .values(routed_tier=routed, saved_usd=saved, updated_at=utcnow()))
         return BudgetTrace(tier=row.tier, route=row.route, routed_tier=routed, reserved_usd=round(row.reserved_usd, 8),
                            budget_usd=row.budget_usd, downgrade=row.downgrade, candidates_skipped=max(0, skipped),
                            saved_usd_est=round(saved, 8), timed_out=self.timed_out)

@@ -68,11 +68,11 @@ def test_sampling_per_wave_follows_the_stored_plan() -> None:
     row = TaskBudget(task_id="t", tier="standard", route="probe", probe_tier="easy", probe_temperature=0.0,
                      probe_max_tokens=256, max_tokens=512, timeout_s=60, budget_usd=1, reserved_usd=0.1,
                      reserved_tokens=100)
-    run = BudgetRun(engine=None, task_id="t", row=row, started=0.0)  # type: ignore[arg-type]
+    run = BudgetRun(task_id="t", row=row, started=0.0)
     assert run.sampling(0, 3) == {"temperature": 0.0, "max_tokens": 256}
     assert run.sampling(1, 3) == {"temperature": None, "max_tokens": None}  # the problem's (tier-filled) values
     assert run.sampling(0, 1) == {"temperature": None, "max_tokens": None}  # a single wave is no probe
-    legacy = BudgetRun(engine=None, task_id="t", row=None, started=0.0)  # type: ignore[arg-type]
+    legacy = BudgetRun(task_id="t", row=None, started=0.0)
     assert legacy.sampling(0, 3) == {"temperature": None, "max_tokens": None}
     assert legacy.out_of_time() is False
 

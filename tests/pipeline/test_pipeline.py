@@ -142,8 +142,8 @@ def test_resume_reuses_stored_candidates(store: TaskStore, fake_llm: FakeLLM) ->
 
     fake_llm.add("running_max", P.FAST_OK, P.WRONG, P.SLOW_OK)
     task = create_task(P.problem(n=3), store=store)
+    assert store.claim(task.id, "a-worker-that-died", lease_s=0)  # its lease runs out at once
     store.save_candidate(task.id, Candidate(index=1, code="def running_max(xs):\n    return xs\n", tokens_out=7))
-    store.set_status(task.id, "generating")
     run_task(task.id, client=make_client(base_url=fake_llm.base_url), store=store)
     assert fake_llm.usage_served["requests"] == 2
     seeds = sorted(r["seed"] for r in fake_llm.requests)

@@ -37,7 +37,11 @@ def client(engine: Engine) -> Iterator[TestClient]:
 def _seed(store: TaskStore, count: int) -> None:
     """Tasks in every state the list shows: none, some or all candidates, executions, a decision and winner."""
     for i in range(count):
-        task = store.add_task(Task(status="done" if i % 3 else "generating", n=3, problem={"prompt": f"p{i}"}))
+        task = Task(status="done" if i % 3 else "generating", n=3, problem={"prompt": f"p{i}"})
+        with store.session() as s:  # raw rows: tasks are created only by admission
+            s.add(task)
+            s.commit()
+            s.refresh(task)
         for c in range(i % 4):
             store.save_candidate(task.id, Candidate(index=c, code=f"def f(): return {i * 10 + c}",
                                                     tokens_in=0 if c == 2 else 5, tokens_out=0 if c == 2 else 7))
@@ -47,7 +51,7 @@ def _seed(store: TaskStore, count: int) -> None:
             winner = 1 if i % 4 >= 2 else None  # a winner with a stored candidate, or none
             store.save_decision(task.id, Decision(
                 winner=winner, method="tests", reason="r", ranking=[RankedCandidate(index=1, rank=1, score={"tests": 1.0})],
-                details={"llm_calls": [{"model": "m", "tokens_in": 3, "tokens_out": 4}]} if i % 2 else {}))
+                details={"llm_calls": [{"purpose": "judge", "model": "m", "tokens_in": 3, "tokens_out": 4}]} if i % 2 else {}))
 
 
 def _statements(client: TestClient, engine: Engine, path: str) -> tuple[int, dict]:

@@ -89,7 +89,7 @@ def load_problem(path: Path, n: int | None, strategy: str | None, model: str | N
 def solve(
     problem_file: Path = typer.Argument(..., metavar="PROBLEM.json", help="The POST /v1/tasks body."),
     n: Optional[int] = typer.Option(None, "--n", help="Number of candidates."),
-    strategy: Optional[str] = typer.Option(None, help="auto|tests|self_consistency|codet|majority_vote|judge|single"),
+    strategy: Optional[str] = typer.Option(None, help="auto|tests|self_consistency|codet|majority_vote|judge|single|revise"),
     model: Optional[str] = typer.Option(None, help="Model name at the endpoint."),
     as_json: bool = typer.Option(False, "--json", help="Print the task as JSON."),
 ) -> None:

@@ -30,6 +30,7 @@ _NO_TESTS_RANKING = {
     "judge": "the LLM judge as asked (the auto chain when its replies are unusable)",
     "majority_vote": "majority vote on the final answers, then the LLM judge below the agreement threshold",
     "single": "nothing: strategy 'single' takes the first candidate with code",
+    "revise": f"the auto chain, with no revision round (feedback needs tests): {_AUTO_CHAIN}",
 }
 
 

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import openai
 
 from bestofn.extract import complete_program, extract_code
 from bestofn.llm import chat, cost_usd
-from bestofn.prompts import solve_messages
-from bestofn.schemas import Candidate, Problem
+from bestofn.prompts import revise_messages, solve_messages
+from bestofn.schemas import Candidate, Problem, ReasoningEffort
 from bestofn.settings import Settings, get_settings
 
 
@@ -29,23 +30,37 @@ def llm_error(exc: openai.OpenAIError) -> str:
     return f"llm_unreachable: {exc.__class__.__name__}"
 
 
+def reasoning_of(problem: Problem) -> dict[str, Any]:
+    """The problem's reasoning knobs as ``sample_one`` arguments (None: not sent)."""
+    return {"reasoning_effort": problem.reasoning_effort, "max_completion_tokens": problem.max_completion_tokens}
+
+
 def sample_one(client: openai.OpenAI, messages: list[dict[str, str]], index: int, *, model: str,
-               temperature: float, max_tokens: int, seed: int, settings: Settings) -> Candidate:
-    """One raw reply as a candidate (``code`` is left to the caller); any endpoint failure becomes its error."""
+               temperature: float, max_tokens: int, seed: int, settings: Settings,
+               reasoning_effort: ReasoningEffort | None = None,
+               max_completion_tokens: int | None = None) -> Candidate:
+    """One raw reply as a candidate (``code`` is left to the caller); any endpoint failure becomes its error.
+
+    The reasoning knobs are sent only when set, and kept on the candidate either way.
+    """
+    knobs = {"reasoning_effort": reasoning_effort, "max_completion_tokens": max_completion_tokens}
     try:
-        reply = chat(client, model, messages, temperature=temperature, max_tokens=max_tokens, seed=seed)
+        reply = chat(client, model, messages, temperature=temperature, max_tokens=max_tokens, seed=seed, **knobs)
     except openai.OpenAIError as exc:
-        return Candidate(index=index, seed=seed, error=llm_error(exc))
+        return Candidate(index=index, seed=seed, error=llm_error(exc), **knobs)
     return Candidate(
         index=index, raw=reply.text, seed=seed, tokens_in=reply.tokens_in, tokens_out=reply.tokens_out,
         latency_ms=reply.latency_ms, cost_usd=cost_usd(model, reply.tokens_in, reply.tokens_out, settings),
+        reasoning_tokens=reply.reasoning_tokens, **knobs,
     )
 
 
 def sample_many(client: openai.OpenAI, messages: list[dict[str, str]], indices: Iterable[int], *, model: str,
                 temperature: float, max_tokens: int, seed_base: int, settings: Settings,
                 finish: Callable[[Candidate], Candidate] | None = None,
-                on_candidate: Callable[[Candidate], None] | None = None) -> list[Candidate]:
+                on_candidate: Callable[[Candidate], None] | None = None,
+                reasoning_effort: ReasoningEffort | None = None,
+                max_completion_tokens: int | None = None) -> list[Candidate]:
     """Candidates for ``indices`` in index order, at most ``settings.llm_concurrency`` requests at a time.
 
     ``finish`` turns each raw reply into the caller's candidate (e.g. extracts code);
@@ -58,7 +73,8 @@ def sample_many(client: openai.OpenAI, messages: list[dict[str, str]], indices: 
 
     def one(i: int) -> Candidate:
         cand = sample_one(client, messages, i, model=model, temperature=temperature, max_tokens=max_tokens,
-                          seed=seed_base + i, settings=settings)
+                          seed=seed_base + i, settings=settings, reasoning_effort=reasoning_effort,
+                          max_completion_tokens=max_completion_tokens)
         if finish is not None and cand.error is None:
             cand = finish(cand)
         if on_candidate is not None:
@@ -86,7 +102,7 @@ def generate_one(client: openai.OpenAI, problem: Problem, index: int, *, model: 
                  max_tokens: int, seed: int, settings: Settings) -> Candidate:
     """Ask for one program; any endpoint failure becomes ``Candidate.error``."""
     cand = sample_one(client, solve_prompt(problem), index, model=model, temperature=temperature,
-                      max_tokens=max_tokens, seed=seed, settings=settings)
+                      max_tokens=max_tokens, seed=seed, settings=settings, **reasoning_of(problem))
     return cand if cand.error else with_code(problem, cand)
 
 
@@ -110,5 +126,20 @@ def generate_candidates(
         temperature=problem.temperature if temperature is None else temperature,
         max_tokens=max_tokens or problem.max_tokens or s.llm_max_tokens,
         seed_base=s.seed if seed_base is None else seed_base,
-        settings=s, finish=lambda c: with_code(problem, c), on_candidate=on_candidate,
+        settings=s, finish=lambda c: with_code(problem, c), on_candidate=on_candidate, **reasoning_of(problem),
     )
+
+
+def revise_candidate(client: openai.OpenAI, problem: Problem, parent: Candidate, feedback: str, index: int,
+                     round_: int, *, model: str, settings: Settings, temperature: float | None = None,
+                     max_tokens: int | None = None, seed_base: int | None = None) -> Candidate:
+    """Ask the model to fix ``parent`` given its run's ``feedback``: a new candidate (``index``) whose
+    ``parent`` and ``round`` say where it came from. A failed or codeless reply is its error, never raised."""
+    messages = revise_messages(problem.prompt, problem.entry_point, parent.code, feedback, io_program=problem.is_io)
+    seed = (settings.seed if seed_base is None else seed_base) + index
+    cand = sample_one(client, messages, index, model=model,
+                      temperature=problem.temperature if temperature is None else temperature,
+                      max_tokens=max_tokens or problem.max_tokens or settings.llm_max_tokens, seed=seed,
+                      settings=settings, **reasoning_of(problem))
+    cand = cand.model_copy(update={"parent": parent.index, "round": round_})
+    return cand if cand.error else with_code(problem, cand)

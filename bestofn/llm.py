@@ -37,6 +37,7 @@ class ChatReply:
     tokens_out: int
     latency_ms: float
     finish_reason: str | None
+    reasoning_tokens: int = 0
 
 
 def chat(
@@ -48,23 +49,32 @@ def chat(
     max_tokens: int = 512,
     seed: int | None = None,
     json_mode: bool = False,
+    reasoning_effort: str | None = None,
+    max_completion_tokens: int | None = None,
 ) -> ChatReply:
     """One chat completion (n=1: llama.cpp's server rejects n>1, so callers fan out).
 
-    Raises the ``openai`` errors on failure; callers decide whether a failure is
-    fatal (it rarely is: a missing candidate is recorded, not raised).
+    ``reasoning_effort`` and ``max_completion_tokens`` are sent under the OpenAI API's names
+    only when set; ``max_completion_tokens`` replaces ``max_tokens`` (reasoning models refuse
+    both in one request). Raises the ``openai`` errors on failure; callers decide whether a
+    failure is fatal (it rarely is: a missing candidate is recorded, not raised).
     """
     extra: dict = {}
     if seed is not None:
         extra["seed"] = seed
     if json_mode:
         extra["response_format"] = {"type": "json_object"}
+    if reasoning_effort is not None:
+        extra["reasoning_effort"] = reasoning_effort
+    if max_completion_tokens is not None:
+        extra["max_completion_tokens"] = max_completion_tokens
+    else:
+        extra["max_tokens"] = max_tokens
     started = time.perf_counter()
     resp = client.chat.completions.create(
         model=model,
         messages=messages,  # type: ignore[arg-type]
         temperature=temperature,
-        max_tokens=max_tokens,
         n=1,
         **extra,
     )
@@ -72,13 +82,25 @@ def chat(
     choice = resp.choices[0] if resp.choices else None
     text = (choice.message.content or "") if choice else ""
     usage = resp.usage
+    reasoning = reasoning_tokens(usage)
+    completion = usage.completion_tokens if usage else 0
     return ChatReply(
         text=text,
         tokens_in=usage.prompt_tokens if usage else 0,
-        tokens_out=usage.completion_tokens if usage else 0,
+        # OpenAI counts reasoning inside completion_tokens; a server reporting fewer completion
+        # tokens than reasoning ones clearly counted them apart, so they are added
+        tokens_out=completion if completion >= reasoning else completion + reasoning,
         latency_ms=latency_ms,
         finish_reason=choice.finish_reason if choice else None,
+        reasoning_tokens=reasoning,
     )
+
+
+def reasoning_tokens(usage: object) -> int:
+    """``usage.completion_tokens_details.reasoning_tokens`` when the endpoint reports it, else 0."""
+    details = getattr(usage, "completion_tokens_details", None)
+    value = getattr(details, "reasoning_tokens", None)
+    return value if isinstance(value, int) and value > 0 else 0
 
 
 def cost_usd(model: str, tokens_in: int, tokens_out: int, settings: Settings | None = None) -> float:

@@ -86,6 +86,11 @@ class CandidateRow(SQLModel, table=True):
     cost_usd: float = 0.0
     seed: int | None = None
     error: str | None = Field(default=None, sa_column=Column(Text))
+    parent: int | None = None  # the index of the candidate this one revises; None for a fresh sample
+    round: int = 0  # revision round; 0 for a fresh sample
+    reasoning_effort: str | None = Field(default=None, max_length=16)
+    max_completion_tokens: int | None = None
+    reasoning_tokens: int = 0
     created_at: datetime = _ts()
 
 

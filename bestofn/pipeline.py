@@ -22,10 +22,12 @@ from sqlalchemy.exc import DisconnectionError, OperationalError
 from bestofn.budget.runtime import BudgetRun
 from bestofn.client import default_client
 from bestofn.execute import execute_candidates, warm_runners
-from bestofn.generate import generate_candidates
+from bestofn.feedback import execution_feedback
+from bestofn.generate import generate_candidates, revise_candidate
 from bestofn.logs import TaskLog, task_log
 from bestofn.models import TERMINAL_STATUSES, Task, TaskStatus
 from bestofn.rerank import decide
+from bestofn.revise import improved, parent_to_revise, planned_rounds, revision_trace, solved
 from bestofn.schemas import Candidate, ExecutionResult, Problem
 from bestofn.security.redact import describe_failure
 from bestofn.settings import Settings, get_settings
@@ -162,6 +164,7 @@ class _Run:
     results: dict[int, ExecutionResult]
     timings: dict[str, float] = field(default_factory=lambda: {"generate_ms": 0.0, "execute_ms": 0.0, "rank_ms": 0.0})
     stopped_after: int | None = None
+    revision_stop: str = ""  # why the revision rounds ended (bestofn/revise.py)
     runners: RunnerPool | None = None  # the task's warm sandbox runners: its waves and probes share them
     phase: str | None = None  # the status this run last set (the claim may have set the first)
 
@@ -192,6 +195,7 @@ def _run_claimed(claimed: Claimed, store: TaskStore, s: Settings, client: openai
     try:
         with warm_runners(s, {"bestofn.task": task.id}) as run.runners:
             _run_waves(run)
+            _run_revisions(run)
             if not any(c.usable for c in run.cands.values()):
                 return _fail_without_code(run)
             return _rank_and_finish(run)
@@ -258,6 +262,49 @@ def _execute_wave(run: _Run, w: int, wave: list[int]) -> None:
                                                                    if i in run.results}})
 
 
+def _run_revisions(run: _Run) -> None:
+    """Revision rounds after the waves (bestofn/revise.py): round r revises the best candidate so far
+    as candidate ``n + r - 1``; stops once one passes, out of rounds or time, or a round gains nothing."""
+    planned = planned_rounds(run.problem, run.settings)
+    if not planned:
+        return
+    run.revision_stop = f"all {planned} rounds used"
+    for r in range(1, planned + 1):
+        if solved(run.results):
+            run.revision_stop = "a candidate passed every test"
+            break
+        if run.budget.out_of_time():
+            run.revision_stop = "the task's time ran out"
+            break
+        index = run.task.n + r - 1
+        if index not in run.cands:
+            parent = parent_to_revise(run.candidates(), run.results)
+            if parent is None:
+                run.revision_stop = "no candidate with code ran, so there was nothing to revise"
+                break
+            _generate_revision(run, r, index, parent)
+        _execute_wave(run, len(run.waves) + r - 1, [index])
+        if run.cands[index].usable and not improved(index, run.results):
+            run.revision_stop = f"round {r} passed no test beyond the best before it"
+            break
+    else:
+        if solved(run.results):
+            run.revision_stop = "a candidate passed every test"
+
+
+def _generate_revision(run: _Run, r: int, index: int, parent: Candidate) -> None:
+    """Ask for round ``r``'s fix of ``parent``; a bad reply is stored like any failed sample."""
+    run.enter("generating")
+    t0 = time.perf_counter()
+    cand = revise_candidate(run.client, run.problem, parent, execution_feedback(run.results[parent.index]), index, r,
+                            model=run.task.model, settings=run.settings)
+    _saver(run.store, run.tid)(cand)
+    run.timings["generate_ms"] += (time.perf_counter() - t0) * 1000
+    run.tlog.info("revision generated", extra={"round": r, "candidate": index, "parent": parent.index,
+                                               "error": cand.error})
+    run.cands[index] = cand
+
+
 def _fail_without_code(run: _Run) -> RunOutcome:
     """No candidate produced code: fail with the kinds of error seen (unless a cancel came first)."""
     if _cancelled(run.store, run.tid):
@@ -278,7 +325,12 @@ def _rank_and_finish(run: _Run) -> RunOutcome:
     run.timings["rank_ms"] = (time.perf_counter() - t0) * 1000
     trace = decision.details
     trace.timings = {k: round(v, 3) for k, v in run.timings.items()}
-    skipped = run.task.n - len(cands)
+    skipped = run.task.n - sum(c.round == 0 for c in cands)
+    if planned := planned_rounds(run.problem, run.settings):
+        trace.revision = revision_trace(cands, run.results, planned, run.revision_stop, decision.winner)
+        if trace.revision.winner_round:
+            decision.reason += (f" (from revision round {trace.revision.winner_round} of candidate"
+                                f" {trace.revision.winner_parent})")
     if run.stopped_after is not None:
         trace.early_stop = EarlyStopTrace(after_wave=run.stopped_after + 1, candidates_skipped=skipped,
                                           waves=[len(w) for w in run.waves])

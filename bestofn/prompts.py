@@ -21,3 +21,19 @@ def solve_messages(prompt: str, entry_point: str | None, io_program: bool = Fals
         {"role": "system", "content": SYSTEM_CODER},
         {"role": "user", "content": f"{ask}\n\n{prompt}"},
     ]
+
+
+REVISE_ASK = (
+    "Your solution was run against the tests and did not pass all of them:\n\n{feedback}\n\n"
+    "Find the mistake and answer with the complete corrected solution in a single ```python fenced block."
+)
+
+
+def revise_messages(prompt: str, entry_point: str | None, code: str, feedback: str,
+                    io_program: bool = False) -> list[dict[str, str]]:
+    """The solve conversation continued: the candidate's code as the model's turn, then what its run showed."""
+    return [
+        *solve_messages(prompt, entry_point, io_program),
+        {"role": "assistant", "content": f"```python\n{code}\n```"},
+        {"role": "user", "content": REVISE_ASK.format(feedback=feedback)},
+    ]

@@ -7,14 +7,21 @@ from rich.panel import Panel
 from rich.syntax import Syntax
 from rich.table import Table
 
-from bestofn.service import TaskView
+from bestofn.service import CandidateView, TaskView
+
+
+def lineage(c: CandidateView | None) -> str:
+    """``0`` for a fresh sample, ``2 ← #4`` for round 2 revising candidate 4: the revision tree, one edge a row."""
+    if c is None or not c.round:
+        return "0"
+    return f"{c.round} ← #{c.parent}"
 
 
 def render_task(view: TaskView, console: Console, *, note: str | None = None) -> None:
     """The ranking table, the decision and the winner's code."""
     by_index = {c.index: c for c in (view.candidates or [])}
     table = Table(title=f"task {view.id} · {view.status} · model {view.model}" + (f" · {note}" if note else ""))
-    for col in ("rank", "cand", "status", "tests", "runtime ms", "tokens out", "note"):
+    for col in ("rank", "cand", "round", "status", "tests", "runtime ms", "tokens out", "note"):
         table.add_column(col, justify="right" if col in {"rank", "cand", "runtime ms", "tokens out"} else "left")
     ranked = {r["index"] for r in view.ranking}
     for r in view.ranking:
@@ -23,12 +30,13 @@ def render_task(view: TaskView, console: Console, *, note: str | None = None) ->
         tests = f"{sc.get('tests_passed', 0)}/{sc.get('tests_total', 0)}" if sc.get("tests_total") is not None else "-"
         status = str(sc.get("status", "-"))
         style = "green" if status == "passed" else ("red" if status in {"failed", "error", "syntax_error"} else "yellow")
-        table.add_row(str(r["rank"]), str(r["index"]), f"[{style}]{status}[/]", tests,
+        table.add_row(str(r["rank"]), str(r["index"]), lineage(c), f"[{style}]{status}[/]", tests,
                       "-" if sc.get("runtime_ms") is None else f"{float(sc['runtime_ms']):.1f}",
                       str(c.tokens_out if c else "-"), "winner" if r["index"] == (view.winner.index if view.winner else None) else "")
     for c in view.candidates or []:
         if c.index not in ranked:
-            table.add_row("-", str(c.index), "[red]no code[/]", "-", "-", str(c.tokens_out), (c.error or "")[:60])
+            table.add_row("-", str(c.index), lineage(c), "[red]no code[/]", "-", "-", str(c.tokens_out),
+                          (c.error or "")[:60])
     console.print(table)
     if view.decision:
         d = view.decision

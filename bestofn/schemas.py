@@ -28,7 +28,9 @@ from bestofn.validation import suite_error
 
 TestFormat = Literal["pytest", "humaneval", "io"]
 ExecStatus = Literal["passed", "failed", "error", "timeout", "oom", "syntax_error"]
-Strategy = Literal["auto", "tests", "self_consistency", "codet", "majority_vote", "judge", "single"]
+Strategy = Literal["auto", "tests", "self_consistency", "codet", "majority_vote", "judge", "single", "revise"]
+ReasoningEffort = Literal["low", "medium", "high"]
+MAX_REVISIONS = 16  # rounds per task: each is a full request with the code and feedback in it
 DecisionMethod = Literal[
     "tests", "self_consistency", "codet", "majority_vote", "judge", "single", "none"
 ]
@@ -158,6 +160,11 @@ class Candidate(BaseModel):
     cost_usd: float = 0.0
     seed: int | None = None
     error: str | None = Field(default=None, description="Why there is no usable code, if so.")
+    parent: int | None = Field(default=None, description="The candidate this one revises; None for a fresh sample.")
+    round: int = Field(default=0, ge=0, description="Revision round: 0 for a fresh sample.")
+    reasoning_effort: ReasoningEffort | None = None
+    max_completion_tokens: int | None = None
+    reasoning_tokens: int = Field(default=0, ge=0, description="From usage.completion_tokens_details, when reported.")
 
     @property
     def usable(self) -> bool:
@@ -246,6 +253,16 @@ class Problem(BaseModel):
     early_stop: bool | None = None
     tier: Printable | None = Field(default=None, max_length=100)
     budget_usd: float | None = Field(default=None, ge=0)
+    max_revisions: int | None = Field(
+        default=None, ge=0, le=MAX_REVISIONS,
+        description="Revision rounds after the samples (strategy 'revise' or 'auto'); 0 = none. "
+                    "Default: the tier's, else settings.default_revisions under 'revise', 0 under 'auto'.")
+    reasoning_effort: ReasoningEffort | None = Field(
+        default=None, description="Sent as reasoning_effort only when set (reasoning models).")
+    max_completion_tokens: int | None = Field(
+        default=None, ge=1, le=131_072,
+        description="Sent as max_completion_tokens (in place of max_tokens) only when set: the cap on reply "
+                    "plus reasoning tokens.")
 
     @field_validator("prompt")
     @classmethod
@@ -255,6 +272,17 @@ class Problem(BaseModel):
         return v
 
     _entry_point = model_validator(mode="after")(_entry_point_for_tests)
+
+    @model_validator(mode="after")
+    def _revisions_need_a_reviser(self) -> "Problem":
+        """Rounds asked for under a strategy that never revises would be silently ignored: refuse them."""
+        if self.max_revisions and "strategy" in self.model_fields_set and self.strategy not in ("revise", "auto"):
+            raise ValidationError.from_exception_data(type(self).__name__, [InitErrorDetails(
+                type=PydanticCustomError("revisions_strategy",
+                                         "revision rounds run only under strategy 'revise' or 'auto' (got {s!r})",
+                                         {"s": self.strategy}),
+                loc=("max_revisions",), input=self.max_revisions)])
+        return self
 
     @property
     def is_io(self) -> bool:

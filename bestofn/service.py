@@ -68,6 +68,11 @@ class CandidateView(BaseModel):
     tokens_out: int
     latency_ms: float
     cost_usd: float
+    parent: int | None = Field(default=None, description="The candidate this one revises; null for a fresh sample.")
+    round: int = Field(default=0, description="Revision round; 0 for a fresh sample.")
+    reasoning_effort: str | None = None
+    max_completion_tokens: int | None = None
+    reasoning_tokens: int = 0
     execution: ExecutionResult | None = None
 
 
@@ -139,8 +144,7 @@ def task_view(task: Task, store: TaskStore) -> TaskView:
                           executed=len(execs), decision=decision, winner_code=winner.code if winner else None)
     view = _view(task, summary)
     view.candidates = [
-        CandidateView(index=c.index, code=c.code, error=c.error, tokens_in=c.tokens_in, tokens_out=c.tokens_out,
-                      latency_ms=c.latency_ms, cost_usd=c.cost_usd, execution=execs.get(c.index))
+        CandidateView(**c.model_dump(include=set(CandidateView.model_fields)), execution=execs.get(c.index))
         for c in cands
     ]
     return view

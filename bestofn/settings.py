@@ -80,6 +80,9 @@ class Settings(BaseSettings):
     # --- task limits ------------------------------------------------------------
     default_n: int = 8
     max_n: int = 64
+    default_revisions: int = Field(default=2, ge=0, le=16,
+                                   description="Revision rounds under strategy 'revise' when neither the task nor "
+                                               "its tier sets max_revisions.")
     max_prompt_chars: int = 32_000
     max_tests_chars: int = 256_000
     max_body_bytes: int = 1_000_000

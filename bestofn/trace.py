@@ -175,6 +175,26 @@ class BudgetTrace(TraceModel):
     timed_out: bool = False
 
 
+class RevisionRoundTrace(TraceModel):
+    """One revision round: the candidate it made, the one it revised, and what came of it."""
+
+    round: int
+    candidate: int
+    parent: int | None = None
+    outcome: str
+    tests_passed: int | None = None
+
+
+class RevisionTrace(TraceModel):
+    """The sequential rounds after the samples (bestofn/revise.py) and the round the winner came from."""
+
+    rounds_planned: int
+    rounds: list[RevisionRoundTrace] = Field(default_factory=list)
+    stopped: str = ""
+    winner_round: int | None = None
+    winner_parent: int | None = None
+
+
 class DecisionTrace(TraceModel):
     """Everything behind one decision; a section is None (and absent from the JSON) when its step did not run."""
 
@@ -189,6 +209,7 @@ class DecisionTrace(TraceModel):
     timings: dict[str, float] | None = None
     early_stop: EarlyStopTrace | None = None
     budget: BudgetTrace | None = None
+    revision: RevisionTrace | None = None
 
     @model_validator(mode="before")
     @classmethod

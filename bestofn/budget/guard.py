@@ -1,7 +1,9 @@
 """The pre-spend guard: a task's worst case must fit its limits before any token is bought.
 
-Worst case = every sample using its full ``max_tokens`` plus the ranking calls
-the strategy may make, priced from the price table. If it does not fit the
+Worst case = every sample using its full ``max_tokens`` (``max_completion_tokens`` when set),
+every revision round with the longest prompt it can have (the problem, a full reply, the
+feedback) and a full reply, plus the ranking calls the strategy may make, priced from the
+price table. If it does not fit the
 per-task budget, today's remaining daily budget or the token cap, the policy
 either refuses (``ProblemRejected`` naming the field) or downgrades: fewer
 samples first, then a cheaper tier, with the reason kept on the plan. The
@@ -18,7 +20,9 @@ from bestofn.budget.policy import Policy
 from bestofn.budget.routing import TaskPlan, plan_task
 from bestofn.errors import ProblemRejected
 from bestofn.llm import cost_usd
-from bestofn.prompts import solve_messages
+from bestofn.feedback import MAX_CHARS as MAX_FEEDBACK_CHARS
+from bestofn.prompts import REVISE_ASK, solve_messages
+from bestofn.revise import planned_rounds
 from bestofn.schemas import Problem
 from bestofn.settings import Settings
 
@@ -61,14 +65,25 @@ def ranking_tokens(plan: TaskPlan, prompt: int, settings: Settings, chars_per_to
     return tokens_in, tokens_out
 
 
+def revision_tokens(plan: TaskPlan, prompt: int, reply: int, settings: Settings,
+                    chars_per_token: float) -> tuple[int, int]:
+    """(in, out) tokens of the revision rounds: each resends the problem, a full reply and the feedback."""
+    rounds = planned_rounds(plan.problem, settings)
+    per_round_in = prompt + reply + math.ceil((MAX_FEEDBACK_CHARS + len(REVISE_ASK)) / chars_per_token)
+    return rounds * per_round_in, rounds * reply
+
+
 def worst_case(plan: TaskPlan, settings: Settings, policy: Policy) -> Estimate:
-    """The most ``plan`` can cost: n requests with full replies, plus ranking."""
+    """The most ``plan`` can cost: n requests with full replies, the revision rounds, plus ranking."""
     cpt = policy.guardrails.chars_per_token
     prompt = prompt_tokens(plan.problem, cpt)
-    out = plan.n * plan.max_tokens
-    if plan.probe is not None:
+    reply = plan.problem.max_completion_tokens or plan.max_tokens
+    out = plan.n * reply
+    if plan.probe is not None and plan.problem.max_completion_tokens is None:
         out += plan.probe.max_tokens - plan.max_tokens
     gen_in = plan.n * prompt
+    rev_in, rev_out = revision_tokens(plan, prompt, reply, settings, cpt)
+    gen_in, out = gen_in + rev_in, out + rev_out
     rank_in, rank_out = ranking_tokens(plan, prompt, settings, cpt)
     usd = cost_usd(plan.model, gen_in, out, settings)
     usd += cost_usd(settings.judge_model or plan.model, rank_in, rank_out, settings)

@@ -13,7 +13,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from bestofn.schemas import Strategy
+from bestofn.schemas import MAX_REVISIONS, ReasoningEffort, Strategy
 from bestofn.settings import Settings, get_settings
 
 DEFAULT_POLICY = Path(__file__).resolve().parent.parent / "policies" / "default.toml"
@@ -36,6 +36,9 @@ class Tier(_Strict):
     max_tokens: int = Field(default=512, ge=1, le=32_768)
     max_usd_per_task: float | None = Field(default=None, ge=0)
     task_timeout_s: float | None = Field(default=None, gt=0)
+    max_revisions: int | None = Field(default=None, ge=0, le=MAX_REVISIONS)
+    reasoning_effort: ReasoningEffort | None = None
+    max_completion_tokens: int | None = Field(default=None, ge=1, le=131_072)
 
 
 class Guardrails(_Strict):

@@ -63,7 +63,7 @@ def plan_task(problem: Problem, settings: Settings, policy: Policy, tier: str | 
     if name not in policy.tiers:
         raise ProblemRejected("tier", f"unknown tier {name!r}; the policy has: {', '.join(policy.tiers)}")
     t = policy.tier(name)
-    filled = _fill(problem, t)
+    filled = _fill(problem, t, settings)
     n, notes = _samples(problem, t, settings)
     probe = _probe(problem, filled, n, policy) if problem.tier is None else None
     route = "explicit" if problem.tier else ("probe" if probe else "default")
@@ -73,8 +73,8 @@ def plan_task(problem: Problem, settings: Settings, policy: Policy, tier: str | 
                     timeout_s=t.task_timeout_s or policy.guardrails.task_timeout_s, notes=notes)
 
 
-def _fill(problem: Problem, t: Tier) -> Problem:
-    """The problem with the tier's values where the task gave none."""
+def _fill(problem: Problem, t: Tier, settings: Settings) -> Problem:
+    """The problem with the tier's values where the task gave none (revision rounds resolved to a number)."""
     given = problem.model_fields_set
     update: dict[str, object] = {}
     if "strategy" not in given:
@@ -83,7 +83,13 @@ def _fill(problem: Problem, t: Tier) -> Problem:
         update["temperature"] = t.temperature
     if problem.max_tokens is None:
         update["max_tokens"] = t.max_tokens
-    return problem.model_copy(update=update)
+    for key in ("max_revisions", "reasoning_effort", "max_completion_tokens"):
+        if getattr(problem, key) is None and getattr(t, key) is not None:
+            update[key] = getattr(t, key)
+    filled = problem.model_copy(update=update)
+    if filled.max_revisions is None and filled.strategy == "revise":
+        filled = filled.model_copy(update={"max_revisions": settings.default_revisions})
+    return filled
 
 
 def _samples(problem: Problem, t: Tier, settings: Settings) -> tuple[int, tuple[str, ...]]:

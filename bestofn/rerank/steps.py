@@ -84,12 +84,17 @@ class Context:
 
 
 def tests_step(ctx: Context) -> tuple[Outcome, list[int]]:
-    """The tests ranking and the candidates tied with its top (same pass rate, same share of trusted verdicts)."""
+    """The tests ranking and the candidates tied with its top (same pass rate, same share of trusted verdicts).
+
+    A revision tied with the candidate it revised is left out of the tie: it showed no gain, so it
+    does not get a second chance through behaviour or the judge (the ranking already puts it below).
+    """
     top = ctx.ranking[0]
     usable = {c.index for c in ctx.usable}
     key = ("pass_rate", "trusted_pass_rate")
-    tied = [r.index for r in ctx.ranking
-            if r.index in usable and all(r.score.get(k) == top.score.get(k) for k in key)]
+    level = {r.index for r in ctx.ranking if r.index in usable and all(r.score.get(k) == top.score.get(k) for k in key)}
+    parents = {c.index: c.parent for c in ctx.candidates}
+    tied = [r.index for r in ctx.ranking if r.index in level and parents.get(r.index) not in level]
     untrusted = top.score.get("trusted_pass_rate") is not None and top.score["trusted_pass_rate"] < top.score["pass_rate"]
     reason = (f"candidate {top.index} passed {top.score['tests_passed']}/{top.score['tests_total']} tests"
               f" in {top.score['runtime_ms']} ms, the best pass rate then the lowest runtime"

@@ -2,7 +2,11 @@
 
 It is a real HTTP server that the real ``openai`` client calls; nothing is
 patched. Tests script it with rules: the first rule whose ``match`` text occurs
-in the request's messages answers. A rule with several replies picks one by the
+in the request's messages answers; a rule's ``respond`` function, given the
+request body, lets the reply depend on what the request said (e.g. whether a
+revision request carried the failing test's feedback; ``messages_text`` joins
+its messages). ``requests`` keeps every body received, for assertions on the
+parameters sent. A rule with several replies picks one by the
 request's ``seed`` (``replies[seed % len]``) so candidate *i* of a task, sent
 with seed ``base + i``, always gets the same scripted reply whatever the
 concurrency; without a seed it cycles by call count.
@@ -32,6 +36,7 @@ class Reply:
     status: int = 200
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
+    reasoning_tokens: int | None = None  # reported in usage.completion_tokens_details when set
 
 
 @dataclass
@@ -57,7 +62,7 @@ def count_tokens(text: str) -> int:
     return len(text.split())
 
 
-def _messages_text(body: dict[str, Any]) -> str:
+def messages_text(body: dict[str, Any]) -> str:
     parts = []
     for m in body.get("messages") or []:
         c = m.get("content")
@@ -104,7 +109,7 @@ class FakeLLM:
     # -- serving -------------------------------------------------------------
     def answer(self, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         """Pick the scripted reply for a request and build the response body."""
-        text = _messages_text(body)
+        text = messages_text(body)
         with self._lock:
             self.requests.append(body)
             rule = next((r for r in self.rules if r.match in text), None)
@@ -119,13 +124,16 @@ class FakeLLM:
             self.usage_served["prompt_tokens"] += pt
             self.usage_served["completion_tokens"] += ct
             self.usage_served["requests"] += 1
+        usage: dict[str, Any] = {"prompt_tokens": pt, "completion_tokens": ct, "total_tokens": pt + ct}
+        if reply.reasoning_tokens is not None:
+            usage["completion_tokens_details"] = {"reasoning_tokens": reply.reasoning_tokens}
         return 200, {
             "id": f"chatcmpl-fake-{len(self.requests)}",
             "object": "chat.completion",
             "created": int(time.time()),
             "model": body.get("model") or self.model,
             "choices": [{"index": 0, "message": {"role": "assistant", "content": reply.content}, "finish_reason": "stop"}],
-            "usage": {"prompt_tokens": pt, "completion_tokens": ct, "total_tokens": pt + ct},
+            "usage": usage,
         }
 
     def start(self, port: int = 0) -> "FakeLLM":

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bestofn.budget.guard import Room, fit, prompt_tokens, ranking_tokens, worst_case
+from bestofn.budget.guard import Room, fit, prompt_tokens, ranking_tokens, revision_tokens, worst_case
 from bestofn.budget.routing import TaskPlan, plan_task
 from bestofn.errors import ProblemRejected
 from bestofn.schemas import Problem
@@ -36,6 +36,18 @@ def test_worst_case_is_every_sample_at_full_length(tmp_path: Path) -> None:
     assert est.tokens_in == 8 * prompt
     assert est.tokens_out == 512 + 7 * 512
     assert est.usd == pytest.approx((est.tokens_in * 10.0 + est.tokens_out * 30.0) / 1e6)
+
+
+def test_worst_case_counts_revision_rounds_and_max_completion_tokens(tmp_path: Path) -> None:
+    s, pol = settings(tmp_path), policy()
+    plain = worst_case(plan_task(_problem(strategy="revise", n=1, max_revisions=0), s, pol), s, pol)
+    plan = plan_task(_problem(strategy="revise", n=1, max_revisions=3), s, pol)
+    revised = worst_case(plan, s, pol)
+    r_in, r_out = revision_tokens(plan, prompt_tokens(plan.problem, 3.0), 512, s, 3.0)
+    assert r_out == 3 * 512 and r_in > 3 * (prompt_tokens(plan.problem, 3.0) + 512)  # code and feedback resent
+    assert (revised.tokens_in, revised.tokens_out) == (plain.tokens_in + r_in, plain.tokens_out + r_out)
+    longer = worst_case(plan_task(_problem(n=2, max_completion_tokens=2000), s, pol), s, pol)
+    assert longer.tokens_out == 2 * 2000
 
 
 def test_worst_case_reserves_ranking_calls_for_llm_strategies(tmp_path: Path) -> None:

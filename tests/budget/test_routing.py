@@ -11,7 +11,8 @@ from bestofn.budget.routing import plan_task
 from bestofn.budget.runtime import BudgetRun, saved_usd
 from bestofn.errors import ProblemRejected
 from bestofn.schemas import Candidate
-from tests.budget.helpers import policy, problem, settings
+from bestofn.budget.policy import parse_policy
+from tests.budget.helpers import policy, policy_text, problem, settings
 
 
 def test_no_tier_probes_greedy_then_escalates_to_default_tier(tmp_path: Path) -> None:
@@ -83,3 +84,16 @@ def test_saved_usd_is_skipped_times_mean_cost() -> None:
     assert saved_usd(cands, 6) == pytest.approx(6 * 0.03)
     assert saved_usd(cands, 0) == 0.0
     assert saved_usd([Candidate(index=0, error="llm_error: HTTP 500")], 7) == 0.0
+
+
+def test_tier_fills_revision_rounds_and_reasoning_knobs_the_task_left_open(tmp_path: Path) -> None:
+    text = policy_text().replace("[tiers.hard]\n", '[tiers.hard]\nmax_revisions = 3\nreasoning_effort = "high"\n'
+                                                   "max_completion_tokens = 4096\n")
+    s = settings(tmp_path, text)
+    pol = parse_policy(text, "test.toml")
+    filled = plan_task(problem(tier="hard", strategy="revise"), s, pol).problem
+    assert (filled.max_revisions, filled.reasoning_effort, filled.max_completion_tokens) == (3, "high", 4096)
+    own = plan_task(problem(tier="hard", strategy="revise", max_revisions=1, reasoning_effort="low"), s, pol).problem
+    assert (own.max_revisions, own.reasoning_effort) == (1, "low")
+    default = plan_task(problem(strategy="revise"), s, policy()).problem
+    assert default.max_revisions == s.default_revisions and default.reasoning_effort is None

@@ -59,6 +59,16 @@ def test_nothing_passing_table_says_best_not_passing_never_winner(fake_llm: Fake
     assert "winner" not in out.stdout.replace("no winner", ""), out.stdout
 
 
+def test_solve_table_shows_the_revision_tree(fake_llm: FakeLLM, tmp_path: Path) -> None:
+    fake_llm.add("did not pass all of them", P.FAST_OK)  # a revision request (bestofn/prompts.py:REVISE_ASK)
+    fake_llm.add("running_max", P.PARTLY_WRONG)
+    out = _bestofn(["solve", str(_problem_file(tmp_path, n=1, strategy="revise", max_revisions=2))], tmp_path,
+                   COLUMNS="200", OPENAI_BASE_URL=fake_llm.base_url)
+    assert out.returncode == 0, out.stderr
+    assert "1 ← #0" in out.stdout and "winner: candidate 1" in out.stdout, out.stdout
+    assert "revision round 1 of candidate 0" in out.stdout
+
+
 def test_json_stdout_is_pure_and_progress_lines_go_to_stderr(fake_llm: FakeLLM, tmp_path: Path) -> None:
     fake_llm.add("running_max", P.FAST_OK, P.WRONG, P.SLOW_OK)
     out = _bestofn(["solve", str(_problem_file(tmp_path, n=3)), "--json"], tmp_path, OPENAI_BASE_URL=fake_llm.base_url)

@@ -71,3 +71,15 @@ def problem(**overrides: object) -> Problem:
     }
     data.update(overrides)
     return Problem.model_validate(data)
+
+# wrong on the empty list only: passes 3 of 4 asserts, failing a different one than PARTLY_WRONG
+EMPTY_WRONG = '''```python
+def running_max(xs):
+    if not xs:
+        return None
+    out, best = [], xs[0]
+    for x in xs:
+        best = max(best, x)
+        out.append(best)
+    return out
+```'''

@@ -241,6 +241,7 @@ def _execute_wave(run: _Run, w: int, wave: list[int]) -> None:
     t0 = time.perf_counter()
     tid, store = run.tid, run.store
     run.results.update(execute_candidates(run.problem, to_run, task_id=tid, pool=run.runners,
+                                          config=run.settings.sandbox_config(),
                                           on_result=lambda i, r: store.save_execution(tid, i, r)))
     run.timings["execute_ms"] += (time.perf_counter() - t0) * 1000
     run.tlog.info("wave executed", extra={"wave": w, "outcomes": {i: run.results[i].status for i in wave

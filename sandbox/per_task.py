@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 from typing import Callable, TypeVar
 
-from sandbox.config import RunLimits
+from sandbox.config import RunLimits, SandboxConfig
 from sandbox.container import ContainerRun, Record, run_container
 from sandbox.payload import Item, deadline_s
 from sandbox.per_candidate import Build, Grade, run_per_candidate
@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 
 
 def run_per_task(
-    items: list[Item], build: Build, grade: Grade[T], rl: RunLimits, labels: dict[str, str],
+    items: list[Item], build: Build, grade: Grade[T], rl: RunLimits, labels: dict[str, str], config: SandboxConfig,
     on_done: Callable[[int, T], None] | None = None, pool: RunnerPool | None = None,
 ) -> dict[int, T]:
     """All items in one container (a warm one of ``pool`` when given); the ones without a
@@ -50,8 +50,8 @@ def run_per_task(
     if pool is not None:
         run = pool.run(payload, rl, deadline_s=deadline_s(payload), on_record=accept)
     else:
-        run = run_container(payload, rl, deadline_s=deadline_s(payload), labels={"candidate": "per_task", **labels},
-                            on_record=accept)
+        run = run_container(payload, rl, config=config, deadline_s=deadline_s(payload),
+                            labels={"candidate": "per_task", **labels}, on_record=accept)
     missing = [item for item in items if item[0] not in out]
     if missing:
         log.warning(
@@ -59,5 +59,5 @@ def run_per_task(
             "exit=%s engine=%s fatal=%s); re-running them per_candidate",
             len(missing), len(items), run.done, run.timed_out, run.oom_killed, run.exit_code, run.engine_error, run.fatal,
         )
-    out.update(run_per_candidate(missing, build, grade, rl, labels, on_done))
+    out.update(run_per_candidate(missing, build, grade, rl, labels, config, on_done))
     return out

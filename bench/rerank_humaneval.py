@@ -87,7 +87,7 @@ def model_endpoint(server: str) -> Iterator[tuple[openai.OpenAI | None, str | No
 
 def grade(task: pools.PoolTask) -> list[bool]:
     """Hidden-test verdict per candidate (one per_task container for the pool)."""
-    runs = run_many(task.codes, task.hidden, task.entry_point, mode="per_task")
+    runs = run_many(task.codes, task.hidden, task.entry_point, mode="per_task", config=get_settings().sandbox_config())
     return [r.status == "passed" for r in runs]
 
 

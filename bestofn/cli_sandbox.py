@@ -16,6 +16,7 @@ from pydantic import ValidationError
 
 from bestofn.errors import ProblemRejected
 from bestofn.schemas import Limits, TestSuite
+from bestofn.settings import get_settings
 
 app = typer.Typer(help="The hardened Docker sandbox: run a solution against tests, build the image, reap leftovers.")
 
@@ -67,10 +68,11 @@ def run(
     try:
         suite = TestSuite(format=format, code=test_code)
         limits = Limits(timeout_s=timeout, memory_mb=memory)
+        config = get_settings().sandbox_config()
         if isolation == "per_task":
-            result = run_many([code], suite, entry_point, limits, mode="per_task")[0]
+            result = run_many([code], suite, entry_point, limits, mode="per_task", config=config)[0]
         else:
-            result = run_candidate(code, suite, entry_point, limits)
+            result = run_candidate(code, suite, entry_point, limits, config=config)
     except (ValidationError, ValueError) as exc:
         _fail(_one_line(exc))
     except (SandboxUnavailable, ImageBuildError, DockerException) as exc:
@@ -85,7 +87,7 @@ def build_image_cmd(force: bool = typer.Option(False, "--force", help="Rebuild e
     from sandbox.build import ImageBuildError, build_image
 
     try:
-        typer.echo(build_image(force=force))
+        typer.echo(build_image(force=force, config=get_settings().sandbox_config()))
     except (SandboxUnavailable, ImageBuildError, DockerException) as exc:
         _fail(_one_line(exc), 2)
 
@@ -99,6 +101,6 @@ def reap(
     from sandbox import reap as reap_containers
 
     try:
-        typer.echo(reap_containers(older_than))
+        typer.echo(reap_containers(older_than, config=get_settings().sandbox_config()))
     except (SandboxUnavailable, DockerException) as exc:
         _fail(_one_line(exc), 2)

@@ -46,7 +46,7 @@ def embedded_runtime(console: Console) -> Iterator[Runtime]:
     import sandbox
 
     try:
-        image = sandbox.ensure_image()
+        image = sandbox.ensure_image(config=s.sandbox_config())
     except Exception as exc:  # docker missing or image build failed: say what to do
         raise RuntimeError(f"the Docker sandbox is not available ({exc}); run scripts/services.sh as root "
                            "to install and start Docker") from exc

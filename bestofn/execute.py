@@ -20,11 +20,11 @@ from bestofn.settings import Settings
 def warm_runners(settings: Settings, labels: dict[str, str], width: int | None = None) -> Iterator[sandbox.RunnerPool | None]:
     """The warm runners of ONE task or eval run (None when settings turn them off); closed on exit,
     so no runner outlives its owner's work or serves another owner."""
-    if not settings.sandbox_warm_runners:
+    config = settings.sandbox_config()
+    if not config.warm_runners:
         yield None
         return
-    with sandbox.RunnerPool(labels=labels, max_idle=max(1, width or settings.sandbox_parallelism),
-                            max_uses=settings.sandbox_warm_max_uses, idle_s=settings.sandbox_warm_idle_s) as pool:
+    with sandbox.RunnerPool(config=config, labels=labels, max_idle=max(1, width or config.parallelism)) as pool:
         yield pool
 
 
@@ -32,11 +32,15 @@ def execute_candidates(
     problem: Problem,
     candidates: list[Candidate],
     *,
+    config: sandbox.SandboxConfig,
     task_id: str = "",
     on_result: Callable[[int, ExecutionResult], None] | None = None,
     pool: sandbox.RunnerPool | None = None,
 ) -> dict[int, ExecutionResult]:
-    """Execution results by candidate index, for usable candidates; {} without tests."""
+    """Execution results by candidate index, for usable candidates; {} without tests.
+
+    ``config``: the sandbox's (``Settings.sandbox_config()``), the one ``pool`` was made with.
+    """
     usable = [c for c in candidates if c.usable]
     if problem.tests is None or not usable:
         return {}
@@ -55,5 +59,6 @@ def execute_candidates(
         on_result=forward,
         prelude=problem.prompt if problem.tests.format == "humaneval" else None,
         pool=pool,
+        config=config,
     )
     return {c.index: r for c, r in zip(usable, results)}

@@ -254,7 +254,8 @@ def _execute_wave(run: _Run, w: int, wave: list[int]) -> None:
         return
     run.enter("executing")
     t0 = time.perf_counter()
-    results = execute_candidates(run.problem, to_run, task_id=run.tid, pool=run.runners)
+    results = execute_candidates(run.problem, to_run, task_id=run.tid, pool=run.runners,
+                                 config=run.settings.sandbox_config())
     run.store.save_executions(run.tid, results)  # one write per wave: re-running a lost wave costs no tokens
     run.results.update(results)
     run.timings["execute_ms"] += (time.perf_counter() - t0) * 1000

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+if TYPE_CHECKING:
+    from sandbox.config import SandboxConfig
 
 IsolationMode = Literal["per_candidate", "per_task"]
 
@@ -194,6 +197,21 @@ class Settings(BaseSettings):
     def embedded_broker(self) -> bool:
         """True when no Redis is configured: Celery runs tasks eagerly in-process."""
         return not self.redis_url
+
+    def sandbox_config(self) -> SandboxConfig:
+        """The sandbox's configuration: the one place settings become the ``config`` every sandbox call takes."""
+        from sandbox.config import SandboxConfig  # late: reading settings needs neither the sandbox nor the Docker SDK
+
+        return SandboxConfig(
+            image=self.sandbox_image, isolation=self.sandbox_isolation, parallelism=self.sandbox_parallelism,
+            timeout_s=self.sandbox_timeout_s, memory_mb=self.sandbox_memory_mb, cpus=self.sandbox_cpus,
+            pids_limit=self.sandbox_pids_limit, tmpfs_mb=self.sandbox_tmpfs_mb,
+            output_limit_bytes=self.sandbox_output_limit_bytes, probe_timeout_s=self.sandbox_probe_timeout_s,
+            user=self.sandbox_user, grader_user=self.sandbox_grader_user, run_id=self.run_id,
+            docker_host=self.docker_host, debian_mirror=self.sandbox_debian_mirror,
+            warm_runners=self.sandbox_warm_runners, warm_idle_s=self.sandbox_warm_idle_s,
+            warm_max_uses=self.sandbox_warm_max_uses,
+        )
 
 
 @lru_cache(maxsize=1)

@@ -22,6 +22,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import or_, update
 from sqlmodel import select
@@ -30,6 +31,9 @@ from bestofn.evals.models import EvalRun
 from bestofn.models import RUNNING_STATUSES, Task, utcnow
 from bestofn.settings import Settings, get_settings
 from bestofn.store import TaskStore
+
+if TYPE_CHECKING:
+    from sandbox import SandboxConfig
 
 log = logging.getLogger("bestofn.sweeper")
 ORPHAN_GRACE_S = 15.0
@@ -120,7 +124,7 @@ def _reenqueue_stale(store: TaskStore, model: type[Task] | type[EvalRun], messag
             done.append(row_id)
 
 
-def reap_containers(report: SweepReport) -> None:
+def reap_containers(report: SweepReport, config: SandboxConfig) -> None:
     """Past-deadline sandbox containers (``sandbox.reap``), and orphans that need not wait for their deadline.
 
     A sandbox container is created, started and removed by one thread in one go (a warm
@@ -131,16 +135,16 @@ def reap_containers(report: SweepReport) -> None:
     import sandbox
 
     try:
-        report.containers_removed = sandbox.reap() + _reap_orphans()
+        report.containers_removed = sandbox.reap(config=config) + _reap_orphans(config)
     except Exception as exc:  # the engine is down: the next sweep tries again
         report.errors.append(f"reap: {exc.__class__.__name__}: {exc}")
 
 
-def _reap_orphans() -> int:
+def _reap_orphans(config: SandboxConfig) -> int:
     from sandbox.client import get_client
     from sandbox.container import remove_container
 
-    api = get_client().api
+    api = get_client(config=config).api
     now = utcnow().timestamp()
     removed = 0
     for summary in api.containers(all=True, filters={"label": "bestofn.sandbox=1",
@@ -152,7 +156,7 @@ def _reap_orphans() -> int:
                 since = datetime.fromisoformat(finished[:26].rstrip("Z") + "+00:00").timestamp()
             except ValueError:
                 continue
-        if now - since > ORPHAN_GRACE_S and remove_container(summary["Id"]):
+        if now - since > ORPHAN_GRACE_S and remove_container(summary["Id"], config):
             removed += 1
     return removed
 
@@ -188,7 +192,7 @@ def sweep(store: TaskStore | None = None, settings: Settings | None = None, *,
     if enqueue_eval is not None and has_message is not None:
         jobs.append(("queued evals", lambda: reenqueue_lost_evals(store, enqueue_eval, has_message, s, now, report)))
     if reap:
-        jobs.append(("reap", lambda: reap_containers(report)))
+        jobs.append(("reap", lambda: reap_containers(report, s.sandbox_config())))
     for name, job in jobs:
         try:
             job()

@@ -4,6 +4,9 @@ Candidate behaviour (wrong answers, crashes, timeouts, OOM) comes back as values
 only caller mistakes (``ValueError`` naming the field, from ``Problem``'s own rules
 via ``check_runnable``, before any container starts) and an unreachable engine
 (``SandboxUnavailable``) or engine failures (docker ``APIError``) raise.
+
+Every function takes the deployment as ``config`` (a ``SandboxConfig``: image, engine,
+default limits, isolation, run label); nothing here reads settings or the environment.
 """
 
 from __future__ import annotations
@@ -11,8 +14,7 @@ from __future__ import annotations
 from typing import Callable, Literal
 
 from bestofn.schemas import ExecutionResult, Limits, TestSuite, check_runnable
-from bestofn.settings import get_settings
-from sandbox.config import resolve
+from sandbox.config import SandboxConfig, resolve
 from sandbox.container import ContainerRun, Record
 from sandbox.parse import failure_result, record_fingerprints, record_to_result
 from sandbox.payload import Item, probe_payload, tests_payload
@@ -43,7 +45,7 @@ def _grade_probe(n_inputs: int) -> Grade[list[str]]:
 
 def run_candidate(
     code: str, tests: TestSuite, entry_point: str | None = None, limits: Limits | None = None,
-    *, labels: dict[str, str] | None = None, prelude: str | None = None,
+    *, labels: dict[str, str] | None = None, prelude: str | None = None, config: SandboxConfig = SandboxConfig(),
 ) -> ExecutionResult:
     """One candidate in a fresh hardened container (per_candidate isolation).
 
@@ -51,40 +53,42 @@ def run_candidate(
     side, so helpers the tests call are the problem's, not the candidate's.
     """
     check_runnable(tests, entry_point, limits)
-    rl = resolve(limits)
+    rl = resolve(limits, config)
     return run_one((0, code), lambda items: tests_payload(items, tests, entry_point, rl, prelude), _grade_tests, rl,
-                   dict(labels or {}))
+                   dict(labels or {}), config)
 
 
 def run_many(
     codes: list[str], tests: TestSuite, entry_point: str | None = None, limits: Limits | None = None,
     *, mode: Mode | None = None, labels: dict[str, str] | None = None,
     on_result: Callable[[int, ExecutionResult], None] | None = None, prelude: str | None = None,
-    pool: RunnerPool | None = None,
+    pool: RunnerPool | None = None, config: SandboxConfig = SandboxConfig(),
 ) -> list[ExecutionResult]:
-    """N candidates of one problem, in ``mode`` (default ``settings.sandbox_isolation``).
+    """N candidates of one problem, in ``mode`` (default ``config.isolation``).
 
     ``on_result(index, result)`` is called in the caller's thread as each result is known;
-    ``prelude`` as for ``run_candidate``; ``pool``: per_task runs on the caller's warm runners.
+    ``prelude`` as for ``run_candidate``; ``pool``: per_task runs on the caller's warm runners
+    (made with the same ``config``).
     """
     check_runnable(tests, entry_point, limits)
-    rl = resolve(limits)
+    _same_config(pool, config)
+    rl = resolve(limits, config)
     items: list[Item] = list(enumerate(codes))
 
     def build(batch: list[Item]) -> dict:
         return tests_payload(batch, tests, entry_point, rl, prelude)
 
-    if (mode or get_settings().sandbox_isolation) == "per_task":
-        results = run_per_task(items, build, _grade_tests, rl, dict(labels or {}), on_result, pool=pool,
-                               width=get_settings().sandbox_parallelism)
+    if (mode or config.isolation) == "per_task":
+        results = run_per_task(items, build, _grade_tests, rl, dict(labels or {}), config, on_result, pool=pool)
     else:
-        results = run_per_candidate(items, build, _grade_tests, rl, dict(labels or {}), on_result)
+        results = run_per_candidate(items, build, _grade_tests, rl, dict(labels or {}), config, on_result)
     return [results[i] for i, _ in items]
 
 
 def run_inputs(
     codes: list[str], inputs: list[str], entry_point: str | None, *, io: bool = False,
     limits: Limits | None = None, labels: dict[str, str] | None = None, pool: RunnerPool | None = None,
+    config: SandboxConfig = SandboxConfig(),
 ) -> list[list[str]]:
     """Behaviour fingerprints (``ok:<repr>``, ``exc:<Type>``, ``timeout``) per candidate per input.
 
@@ -95,7 +99,8 @@ def run_inputs(
     per_candidate re-runs on failure.
     """
     check_runnable(None, entry_point, limits)
-    rl = resolve(limits)
+    _same_config(pool, config)
+    rl = resolve(limits, config)
     items: list[Item] = list(enumerate(codes))
     probe_payload([], inputs, entry_point, io, rl)  # validate before starting anything
     if not inputs:
@@ -104,6 +109,11 @@ def run_inputs(
     def build(batch: list[Item]) -> dict:
         return probe_payload(batch, inputs, entry_point, io, rl)
 
-    results = run_per_task(items, build, _grade_probe(len(inputs)), rl, dict(labels or {}), pool=pool,
-                           width=get_settings().sandbox_parallelism)
+    results = run_per_task(items, build, _grade_probe(len(inputs)), rl, dict(labels or {}), config, pool=pool)
     return [results[i] for i, _ in items]
+
+
+def _same_config(pool: RunnerPool | None, config: SandboxConfig) -> None:
+    """A pool's runners and the call's fallback containers must come from one config (one engine, one run label)."""
+    if pool is not None and pool.config != config:
+        raise ValueError("pool: made with another SandboxConfig than the call's config")

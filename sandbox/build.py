@@ -10,7 +10,7 @@ No registry is needed. Two steps, each cached by a content hash:
    build from an in-memory context (about a second), so editing the runner
    rebuilds only this layer.
 
-The Debian mirror comes from ``settings.sandbox_debian_mirror`` or this machine's
+The Debian mirror comes from the config's ``debian_mirror`` or this machine's
 apt sources; no hostname is written here.
 """
 
@@ -30,9 +30,8 @@ from pathlib import Path
 
 from docker.errors import ImageNotFound
 
-from bestofn.settings import get_settings
 from sandbox.client import get_client
-from sandbox.config import COMMAND, ENVIRONMENT
+from sandbox.config import COMMAND, ENVIRONMENT, SandboxConfig
 
 RUNNER_PATH = Path(__file__).parent / "image" / "runner.py"
 IMAGE_REPO = "bestofn-sandbox"
@@ -55,7 +54,7 @@ PRECOMPILE = (  # bytecode for the image's own python, valid whatever the file t
 APT_SOURCES = (Path("/etc/apt/sources.list"), Path("/etc/apt/sources.list.d"))
 
 _build_lock = threading.Lock()
-_known_present: set[str] = set()
+_known_present: set[tuple[str, str]] = set()  # (engine, tag)
 
 
 class ImageBuildError(RuntimeError):
@@ -95,9 +94,9 @@ def default_tag() -> str:
     return f"{IMAGE_REPO}:{_digest([overlay, base_recipe(), final_dockerfile(base_tag())])}"
 
 
-def image_tag() -> str:
-    """The image the sandbox runs: ``settings.sandbox_image`` or the hashed default."""
-    return get_settings().sandbox_image or default_tag()
+def image_tag(config: SandboxConfig) -> str:
+    """The image the sandbox runs: the config's ``image`` or the hashed default."""
+    return config.image or default_tag()
 
 
 def mirror_from_apt_sources(sources: dict[str, str], suite: str = SUITE) -> str | None:
@@ -126,11 +125,10 @@ def mirror_from_apt_sources(sources: dict[str, str], suite: str = SUITE) -> str 
     return None
 
 
-def debian_mirror() -> str:
-    """The mirror to debootstrap from: the setting, else this machine's apt sources."""
-    configured = get_settings().sandbox_debian_mirror
-    if configured:
-        return configured
+def debian_mirror(config: SandboxConfig) -> str:
+    """The mirror to debootstrap from: the config's, else this machine's apt sources."""
+    if config.debian_mirror:
+        return config.debian_mirror
     texts: dict[str, str] = {}
     main, directory = APT_SOURCES
     if main.is_file():
@@ -147,21 +145,22 @@ def debian_mirror() -> str:
     return mirror
 
 
-def _image_exists(tag: str) -> bool:
+def _image_exists(tag: str, config: SandboxConfig) -> bool:
     try:
-        get_client().images.get(tag)
+        get_client(config=config).images.get(tag)
         return True
     except ImageNotFound:
         return False
 
 
-def _build_base(tag: str) -> None:
+def _build_base(tag: str, config: SandboxConfig) -> None:
     """debootstrap + strip + ``docker import`` (as root; about 40 s)."""
     if not shutil.which("debootstrap"):
         raise ImageBuildError("debootstrap not found: apt-get install debootstrap (or pull python:3.11-slim and use sandbox/Dockerfile)")
     with tempfile.TemporaryDirectory(prefix="bestofn-rootfs-") as tmp:
         root = Path(tmp) / "root"
-        cmd = ["debootstrap", "--variant=minbase", f"--include={','.join(PACKAGES)}", SUITE, str(root), debian_mirror()]
+        cmd = ["debootstrap", "--variant=minbase", f"--include={','.join(PACKAGES)}", SUITE, str(root),
+               debian_mirror(config)]
         done = subprocess.run(cmd, capture_output=True, text=True)
         if done.returncode != 0:
             raise ImageBuildError(f"debootstrap failed ({done.returncode}): {done.stderr[-2000:] or done.stdout[-2000:]}")
@@ -179,7 +178,7 @@ def _build_base(tag: str) -> None:
         if packed.returncode != 0:
             raise ImageBuildError(f"tar of the rootfs failed: {packed.stderr[-2000:]}")
         repo, _, version = tag.partition(":")
-        get_client().api.import_image_from_file(
+        get_client(config=config).api.import_image_from_file(
             str(tar_path), repository=repo, tag=version, changes=[f"LABEL bestofn.recipe={version}"]
         )
 
@@ -216,11 +215,11 @@ def _overlay() -> bytes:
     ])
 
 
-def _build_final(tag: str, base: str) -> None:
+def _build_final(tag: str, base: str, config: SandboxConfig) -> None:
     """Add the runner and image config onto the base from an in-memory build context."""
     context = io.BytesIO(_tar([("Dockerfile", final_dockerfile(base).encode(), 0o644), ("overlay.tar", _overlay(), 0o644)]))
     try:
-        get_client().images.build(
+        get_client(config=config).images.build(
             fileobj=context, custom_context=True, tag=tag, pull=False, rm=True, forcerm=True,
             network_mode="none", labels={"bestofn.sandbox.image": "1"},
         )
@@ -228,18 +227,18 @@ def _build_final(tag: str, base: str) -> None:
         raise ImageBuildError(f"building {tag} on {base} failed: {exc}") from exc
 
 
-def build_image(force: bool = False) -> str:
+def build_image(force: bool = False, *, config: SandboxConfig = SandboxConfig()) -> str:
     """Build the sandbox image (base only if missing or ``force``); returns its tag."""
-    tag = image_tag()
+    tag = image_tag(config)
     base = base_tag()
     lock_path = Path(tempfile.gettempdir()) / "bestofn-sandbox-build.lock"
     with _build_lock, open(lock_path, "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # one build per machine, also across processes
-        if force or not _image_exists(base):
-            _build_base(base)
-        if force or not _image_exists(tag):
-            _build_final(tag, base)
-    _known_present.add(tag)
+        if force or not _image_exists(base, config):
+            _build_base(base, config)
+        if force or not _image_exists(tag, config):
+            _build_final(tag, base, config)
+    _known_present.add((config.docker_host, tag))
     return tag
 
 
@@ -248,12 +247,12 @@ def forget_image() -> None:
     _known_present.clear()
 
 
-def ensure_image() -> str:
+def ensure_image(*, config: SandboxConfig = SandboxConfig()) -> str:
     """The image tag, building it offline first if it is missing (checked once per process)."""
-    tag = image_tag()
-    if tag in _known_present:
+    tag = image_tag(config)
+    if (config.docker_host, tag) in _known_present:
         return tag
-    if _image_exists(tag):
-        _known_present.add(tag)
+    if _image_exists(tag, config):
+        _known_present.add((config.docker_host, tag))
         return tag
-    return build_image()
+    return build_image(config=config)

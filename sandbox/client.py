@@ -1,8 +1,8 @@
-"""The one Docker client of the sandbox, built from settings.
+"""The Docker clients of the sandbox, one per engine a config names.
 
-Every module that talks to the engine takes its client from here, so the engine
-URL lives in one place (``settings.docker_host``; empty means Docker's own
-environment defaults, e.g. the local socket).
+Every module that talks to the engine takes its client from here, built from the
+caller's ``SandboxConfig`` (``docker_host``; empty means Docker's own environment
+defaults, e.g. the local socket), so the engine URL is an argument, never a global.
 """
 
 from __future__ import annotations
@@ -12,30 +12,29 @@ import threading
 import docker
 from docker.errors import DockerException
 
-from bestofn.settings import get_settings
+from sandbox.config import SandboxConfig
 
 _lock = threading.Lock()
-_client: docker.DockerClient | None = None
+_clients: dict[tuple[str, int], docker.DockerClient] = {}
 
 
 class SandboxUnavailable(RuntimeError):
     """The Docker engine cannot be reached: the sandbox cannot run anything."""
 
 
-def get_client() -> docker.DockerClient:
-    """A process-wide client (thread-safe: the pool is sized for our parallelism)."""
-    global _client
+def get_client(config: SandboxConfig) -> docker.DockerClient:
+    """A process-wide client per engine (thread-safe: its pool is sized for the config's parallelism)."""
+    pool = max(10, config.parallelism * 3)
+    key = (config.docker_host, pool)
     with _lock:
-        if _client is None:
-            settings = get_settings()
-            pool = max(10, settings.sandbox_parallelism * 3)
+        if key not in _clients:
             try:
-                if settings.docker_host:
-                    _client = docker.DockerClient(base_url=settings.docker_host, max_pool_size=pool)
+                if config.docker_host:
+                    client = docker.DockerClient(base_url=config.docker_host, max_pool_size=pool)
                 else:
-                    _client = docker.from_env(max_pool_size=pool)
-                _client.api.ping()
+                    client = docker.from_env(max_pool_size=pool)
+                client.api.ping()
             except DockerException as exc:
-                _client = None
                 raise SandboxUnavailable(f"Docker engine not reachable ({exc}); start dockerd or set BESTOFN_DOCKER_HOST") from exc
-        return _client
+            _clients[key] = client
+        return _clients[key]

@@ -1,5 +1,8 @@
-"""Effective limits of one sandbox run and the hardened container settings they imply.
+"""The sandbox's configuration, the effective limits of one run, and the hardened container settings they imply.
 
+``SandboxConfig`` is everything the sandbox needs to know about its deployment; the
+core builds it from its settings in one place (``Settings.sandbox_config``) and
+every public function takes it as an argument, so the sandbox reads no global state.
 One place says how every sandbox container is locked down; the container
 lifecycle (container.py) and the benchmark's bare ``docker run`` both use it.
 """
@@ -8,12 +11,13 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from docker.types import LogConfig
 
 from bestofn.schemas import Limits
-from bestofn.settings import get_settings
+
+Isolation = Literal["per_candidate", "per_task"]
 
 # imported (not run as a script) so the bytecode compiled into the image is used
 COMMAND = ["python3", "-I", "-B", "-c", "import sys; sys.path.insert(0, '/opt/bestofn'); import runner; sys.exit(runner.main())"]
@@ -36,8 +40,36 @@ EXPIRY_GRACE_S = 60.0  # how long past its deadline a leftover container may liv
 
 
 @dataclass(frozen=True)
+class SandboxConfig:
+    """Everything the sandbox is told about its deployment; the defaults are the settings' defaults.
+
+    A plain value (hashable, no environment read): a caller passes the one its settings
+    describe, a test the one of its run (``run_id`` labels every container it creates).
+    """
+
+    image: str = ""  # empty: bestofn-sandbox:<hash of the runner and recipe>, built offline if missing
+    isolation: Isolation = "per_task"  # run_many's default mode
+    parallelism: int = 4  # per_candidate containers at once; the Docker client's pool is sized from it
+    timeout_s: float = 10.0  # default limits, overridden per run by a problem's ``Limits``
+    memory_mb: int = 256
+    cpus: float = 1.0
+    pids_limit: int = 64
+    tmpfs_mb: int = 64
+    output_limit_bytes: int = 64 * 1024
+    probe_timeout_s: float = 2.0
+    user: str = "65534:65534"  # the candidate's uid:gid
+    grader_user: str = "65533:65533"  # the trusted grader's uid:gid
+    run_id: str = ""  # labels every container ``bestofn.run=<id>``; empty: no such label
+    docker_host: str = ""  # engine URL; empty: Docker's own environment defaults
+    debian_mirror: str = ""  # for the offline image build; empty: this machine's apt sources
+    warm_runners: bool = True  # per_task: an owner may keep runners warm between calls (RunnerPool)
+    warm_idle_s: float = 20.0  # a warm runner with no work for this long exits
+    warm_max_uses: int = 200  # batches one warm runner serves at most
+
+
+@dataclass(frozen=True)
 class RunLimits:
-    """Settings' defaults overlaid with a run's ``Limits``."""
+    """The config's default limits overlaid with a run's ``Limits``."""
 
     timeout_s: float
     memory_mb: int
@@ -59,20 +91,19 @@ class RunLimits:
         return max(1, min(16, self.tmpfs_mb // 4))
 
 
-def resolve(limits: Limits | None = None) -> RunLimits:
+def resolve(limits: Limits | None, config: SandboxConfig) -> RunLimits:
     """The limits a run actually gets."""
-    s = get_settings()
     limits = limits or Limits()
     return RunLimits(
-        timeout_s=limits.timeout_s or s.sandbox_timeout_s,
-        memory_mb=limits.memory_mb or s.sandbox_memory_mb,
-        cpus=s.sandbox_cpus,
-        pids_limit=s.sandbox_pids_limit,
-        tmpfs_mb=s.sandbox_tmpfs_mb,
-        output_limit=s.sandbox_output_limit_bytes,
-        user=s.sandbox_user,
-        probe_timeout_s=min(s.sandbox_probe_timeout_s, limits.timeout_s or s.sandbox_probe_timeout_s),
-        grader_user=s.sandbox_grader_user,
+        timeout_s=limits.timeout_s or config.timeout_s,
+        memory_mb=limits.memory_mb or config.memory_mb,
+        cpus=config.cpus,
+        pids_limit=config.pids_limit,
+        tmpfs_mb=config.tmpfs_mb,
+        output_limit=config.output_limit_bytes,
+        user=config.user,
+        probe_timeout_s=min(config.probe_timeout_s, limits.timeout_s or config.probe_timeout_s),
+        grader_user=config.grader_user,
     )
 
 
@@ -88,14 +119,14 @@ def parse_user(user: str) -> list[int]:
     return ids
 
 
-def sandbox_labels(labels: dict[str, str] | None, deadline_s: float) -> dict[str, str]:
+def sandbox_labels(labels: dict[str, str] | None, deadline_s: float, run_id: str) -> dict[str, str]:
     """``bestofn.sandbox=1``, task/candidate from the caller, the reaper's deadline, and
-    ``bestofn.run`` when settings name a run (runs sharing an engine then count only their own).
+    ``bestofn.run`` when the config names a run (runs sharing an engine then count only their own).
 
     Caller keys may be given bare (``task``) or prefixed (``bestofn.task``).
     """
     out = {"bestofn.sandbox": "1", "bestofn.expires": str(int(time.time() + deadline_s + EXPIRY_GRACE_S))}
-    if run_id := get_settings().run_id:
+    if run_id:
         out["bestofn.run"] = run_id
     for key, value in (labels or {}).items():
         out[key if key.startswith("bestofn.") else f"bestofn.{key}"] = str(value)

@@ -23,7 +23,7 @@ from requests.exceptions import RequestException
 
 from sandbox.build import ensure_image, forget_image
 from sandbox.client import get_client
-from sandbox.config import COMMAND, RunLimits, hardened_kwargs, sandbox_labels
+from sandbox.config import COMMAND, RunLimits, SandboxConfig, hardened_kwargs, sandbox_labels
 from sandbox.parse import STDERR, STDOUT, FrameDecoder, MarkerLines
 
 Record = dict[str, Any]
@@ -58,6 +58,7 @@ def run_container(
     payload: dict[str, Any],
     limits: RunLimits,
     *,
+    config: SandboxConfig,
     deadline_s: float,
     labels: dict[str, str] | None = None,
     on_record: Callable[[Record], None] | None = None,
@@ -65,8 +66,8 @@ def run_container(
     """Run the runner once on ``payload``; wall-clock bounded by ``deadline_s``; never raises for candidate behaviour."""
     marker = "@@bestofn-" + secrets.token_hex(8)
     body = json.dumps({**payload, "marker": marker}).encode()
-    return run_raw(body, marker, COMMAND, limits, deadline_s=deadline_s, labels=labels, on_record=on_record,
-                   as_runner=True)
+    return run_raw(body, marker, COMMAND, limits, config=config, deadline_s=deadline_s, labels=labels,
+                   on_record=on_record, as_runner=True)
 
 
 def run_raw(
@@ -75,6 +76,7 @@ def run_raw(
     command: list[str],
     limits: RunLimits,
     *,
+    config: SandboxConfig,
     deadline_s: float,
     labels: dict[str, str] | None = None,
     on_record: Callable[[Record], None] | None = None,
@@ -86,11 +88,12 @@ def run_raw(
     ``as_runner``: ``command`` is the trusted runner (see ``hardened_kwargs``); ``image``: another
     image than the sandbox's own (a benchmark's baseline).
     """
-    api = get_client().api
+    api = get_client(config=config).api
     run = ContainerRun()
-    cid = create_container(command, limits, sandbox_labels(labels, deadline_s), as_runner=as_runner, image=image)
+    cid = create_container(command, limits, sandbox_labels(labels, deadline_s, config.run_id), config=config,
+                           as_runner=as_runner, image=image)
     try:  # engine failures (APIError) propagate: they say nothing about the candidate
-        sock, raw = attach_and_start(cid)
+        sock, raw = attach_and_start(cid, config)
         try:
             raw.settimeout(max(0.1, deadline_s))
             raw.sendall(body)
@@ -104,32 +107,32 @@ def run_raw(
             kill(api, cid)
         settle(api, cid, run)
     finally:
-        remove_container(cid)
+        remove_container(cid, config)
     return run
 
 
-def create_container(command: list[str], limits: RunLimits, labels: dict[str, str], *, as_runner: bool,
-                     image: str | None = None, auto_remove: bool = False) -> str:
+def create_container(command: list[str], limits: RunLimits, labels: dict[str, str], *, config: SandboxConfig,
+                     as_runner: bool, image: str | None = None, auto_remove: bool = False) -> str:
     """A created (not started) hardened container with stdin open; its id.
 
     ``auto_remove``: the engine removes it when it exits (a warm runner whose owner died).
     """
-    api = get_client().api
+    api = get_client(config=config).api
     kwargs = hardened_kwargs(limits, labels, as_runner=as_runner)
     host_kwargs = {k: kwargs.pop(k) for k in list(kwargs) if k in RUN_HOST_CONFIG_KWARGS}
     host = api.create_host_config(auto_remove=auto_remove, **host_kwargs)
     try:
-        return api.create_container(image or ensure_image(), command=command, stdin_open=True, network_disabled=True,
-                                    host_config=host, **kwargs)["Id"]
+        return api.create_container(image or ensure_image(config=config), command=command, stdin_open=True,
+                                    network_disabled=True, host_config=host, **kwargs)["Id"]
     except ImageNotFound:  # removed since we last looked: build it again, once
         forget_image()
-        return api.create_container(ensure_image(), command=command, stdin_open=True, network_disabled=True,
-                                    host_config=host, **kwargs)["Id"]
+        return api.create_container(ensure_image(config=config), command=command, stdin_open=True,
+                                    network_disabled=True, host_config=host, **kwargs)["Id"]
 
 
-def attach_and_start(cid: str) -> tuple[Any, socket.socket]:
+def attach_and_start(cid: str, config: SandboxConfig) -> tuple[Any, socket.socket]:
     """Attach to stdin/stdout/stderr, then start: (the socket object to close, its raw socket)."""
-    api = get_client().api
+    api = get_client(config=config).api
     sock = api.attach_socket(cid, params={"stdin": 1, "stdout": 1, "stderr": 1, "stream": 1})
     raw = getattr(sock, "_sock", sock)
     try:
@@ -213,9 +216,9 @@ def kill(api: Any, cid: str) -> None:
         pass  # engine unreachable: the caller's removal retries, then the reaper
 
 
-def remove_container(cid: str) -> bool:
+def remove_container(cid: str, config: SandboxConfig) -> bool:
     """Remove with force; on failure kill then retry; True when the container is gone."""
-    api = get_client().api
+    api = get_client(config=config).api
     for attempt in range(3):
         try:
             api.remove_container(cid, force=True)

@@ -16,7 +16,7 @@ import queue
 from concurrent.futures import ThreadPoolExecutor
 from typing import Callable, TypeVar
 
-from sandbox.config import RunLimits
+from sandbox.config import RunLimits, SandboxConfig
 from sandbox.container import ContainerRun, Record, run_container
 from sandbox.payload import Item, deadline_s
 from sandbox.per_candidate import Build, Grade, run_per_candidate
@@ -30,20 +30,20 @@ CHUNK = 32  # candidates per container before a large call is spread over severa
 
 
 def run_per_task(
-    items: list[Item], build: Build, grade: Grade[T], rl: RunLimits, labels: dict[str, str],
-    on_done: Callable[[int, T], None] | None = None, pool: RunnerPool | None = None, width: int = 1,
+    items: list[Item], build: Build, grade: Grade[T], rl: RunLimits, labels: dict[str, str], config: SandboxConfig,
+    on_done: Callable[[int, T], None] | None = None, pool: RunnerPool | None = None,
 ) -> dict[int, T]:
     """The items in one container (a warm one of ``pool`` when given), or, past ``CHUNK`` of
-    them, in up to ``width`` containers at once, each with a contiguous share; the ones without
-    a usable record fall back to per_candidate. ``on_done`` runs in the caller's thread."""
-    shares = min(max(1, width), -(-len(items) // CHUNK))
+    them, in up to ``config.parallelism`` containers at once, each with a contiguous share; the
+    ones without a usable record fall back to per_candidate. ``on_done`` runs in the caller's thread."""
+    shares = min(max(1, config.parallelism), -(-len(items) // CHUNK))
     if shares <= 1:
-        return _one_container(items, build, grade, rl, labels, on_done, pool)
+        return _one_container(items, build, grade, rl, labels, config, on_done, pool)
     size = -(-len(items) // shares)
     done: queue.Queue[tuple[int, T]] = queue.Queue()
     out: dict[int, T] = {}
     with ThreadPoolExecutor(max_workers=shares, thread_name_prefix="per-task") as threads:
-        futures = [threads.submit(_one_container, items[i: i + size], build, grade, rl, labels,
+        futures = [threads.submit(_one_container, items[i: i + size], build, grade, rl, labels, config,
                                   lambda index, result: done.put((index, result)), pool)
                    for i in range(0, len(items), size)]
         while not all(f.done() for f in futures) or not done.empty():
@@ -59,7 +59,7 @@ def run_per_task(
 
 
 def _one_container(
-    items: list[Item], build: Build, grade: Grade[T], rl: RunLimits, labels: dict[str, str],
+    items: list[Item], build: Build, grade: Grade[T], rl: RunLimits, labels: dict[str, str], config: SandboxConfig,
     on_done: Callable[[int, T], None] | None, pool: RunnerPool | None,
 ) -> dict[int, T]:
     """All items in one container; the ones without a usable record fall back to per_candidate."""
@@ -83,8 +83,8 @@ def _one_container(
     if pool is not None:
         run = pool.run(payload, rl, deadline_s=deadline_s(payload), on_record=accept)
     else:
-        run = run_container(payload, rl, deadline_s=deadline_s(payload), labels={"candidate": "per_task", **labels},
-                            on_record=accept)
+        run = run_container(payload, rl, config=config, deadline_s=deadline_s(payload),
+                            labels={"candidate": "per_task", **labels}, on_record=accept)
     missing = [item for item in items if item[0] not in out]
     if missing:
         log.warning(
@@ -92,5 +92,5 @@ def _one_container(
             "exit=%s engine=%s fatal=%s); re-running them per_candidate",
             len(missing), len(items), run.done, run.timed_out, run.oom_killed, run.exit_code, run.engine_error, run.fatal,
         )
-    out.update(run_per_candidate(missing, build, grade, rl, labels, on_done))
+    out.update(run_per_candidate(missing, build, grade, rl, labels, config, on_done))
     return out

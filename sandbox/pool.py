@@ -34,7 +34,7 @@ from docker.errors import APIError, NotFound
 from requests.exceptions import RequestException
 
 from sandbox.client import get_client
-from sandbox.config import EXPIRY_GRACE_S, RunLimits, sandbox_labels, serve_command
+from sandbox.config import EXPIRY_GRACE_S, RunLimits, SandboxConfig, sandbox_labels, serve_command
 from sandbox.container import (
     ContainerRun, Record, attach_and_start, create_container, kill, read_records, remove_container,
 )
@@ -71,10 +71,15 @@ class RunnerPool:
     manager (or call ``close``) so no runner outlives the work it belongs to.
     """
 
-    def __init__(self, *, labels: dict[str, str] | None = None, max_idle: int = 4, max_uses: int = 200,
-                 max_age_s: float = 600.0, idle_s: float = 20.0) -> None:
+    def __init__(self, *, config: SandboxConfig = SandboxConfig(), labels: dict[str, str] | None = None,
+                 max_idle: int = 4, max_uses: int | None = None, max_age_s: float = 600.0,
+                 idle_s: float | None = None) -> None:
+        """``max_uses`` and ``idle_s`` default to the config's ``warm_max_uses`` and ``warm_idle_s``."""
+        self.config = config
         self.labels = {"candidate": "pool", **(labels or {})}
-        self.max_idle, self.max_uses, self.max_age_s, self.idle_s = max_idle, max_uses, max_age_s, idle_s
+        self.max_idle, self.max_age_s = max_idle, max_age_s
+        self.max_uses = config.warm_max_uses if max_uses is None else max_uses
+        self.idle_s = config.warm_idle_s if idle_s is None else idle_s
         self._idle: list[WarmRunner] = []
         self._lock = threading.Lock()
         self._closed = False
@@ -150,12 +155,13 @@ class RunnerPool:
 
     def _start(self, limits: RunLimits, deadline_s: float) -> WarmRunner:
         life = max(self.max_age_s, deadline_s)
-        labels = sandbox_labels(self.labels, life)
-        cid = create_container(serve_command(self.idle_s), limits, labels, as_runner=True, auto_remove=True)
+        labels = sandbox_labels(self.labels, life, self.config.run_id)
+        cid = create_container(serve_command(self.idle_s), limits, labels, config=self.config, as_runner=True,
+                               auto_remove=True)
         try:
-            sock, raw = attach_and_start(cid)
+            sock, raw = attach_and_start(cid, self.config)
         except BaseException:
-            remove_container(cid)
+            remove_container(cid, self.config)
             raise
         self.started += 1
         expires = float(labels["bestofn.expires"]) - EXPIRY_GRACE_S
@@ -173,7 +179,7 @@ class RunnerPool:
 
     def _discard(self, runner: WarmRunner, run: ContainerRun) -> None:
         """Never reused after anything unusual; record the engine's view (OOM, exit code) first."""
-        api = get_client().api
+        api = get_client(config=self.config).api
         if run.timed_out:
             kill(api, runner.cid)
         try:
@@ -187,10 +193,9 @@ class RunnerPool:
             log.warning("could not inspect warm runner %s: %s", runner.cid[:12], exc)
         self._remove(runner)
 
-    @staticmethod
-    def _remove(runner: WarmRunner) -> None:
+    def _remove(self, runner: WarmRunner) -> None:
         try:
             runner.sock.close()
         except OSError:
             pass
-        remove_container(runner.cid)
+        remove_container(runner.cid, self.config)

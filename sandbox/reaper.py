@@ -10,16 +10,18 @@ from __future__ import annotations
 import time
 
 from sandbox.client import get_client
+from sandbox.config import SandboxConfig
 from sandbox.container import remove_container
 
 
-def reap(older_than_s: float | None = None, *, labels: dict[str, str] | None = None) -> int:
+def reap(older_than_s: float | None = None, *, labels: dict[str, str] | None = None,
+         config: SandboxConfig = SandboxConfig()) -> int:
     """Remove labelled sandbox containers past their deadline, or older than ``older_than_s``; returns the count.
 
     ``labels`` narrows it to containers that also carry these (e.g. ``{"task": id}``),
-    so one process can clear its own leftovers on an engine others share.
+    so one process can clear its own leftovers on an engine others share; ``config`` names the engine.
     """
-    api = get_client().api
+    api = get_client(config=config).api
     now = time.time()
     removed = 0
     wanted = ["bestofn.sandbox=1"] + [f"{k if k.startswith('bestofn.') else 'bestofn.' + k}={v}" for k, v in (labels or {}).items()]
@@ -31,6 +33,6 @@ def reap(older_than_s: float | None = None, *, labels: dict[str, str] | None = N
             expired = True  # a malformed deadline is no reason to keep a sandbox alive
         if older_than_s is not None:
             expired = expired or now - float(summary.get("Created", now)) > older_than_s
-        if expired and remove_container(summary["Id"]):
+        if expired and remove_container(summary["Id"], config):
             removed += 1
     return removed

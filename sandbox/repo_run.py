@@ -9,8 +9,8 @@ pytest yields per-test outcomes. The script prints ``<marker> <json>`` records
 ``record_from_run`` reads: running and grading stay separate.
 
 The container's lock-down, labels, stdin exchange and removal are the
-sandbox's own (``sandbox.config`` and ``sandbox.container``); only the command
-and the stdin body differ from a candidate run.
+sandbox's own (``sandbox.config`` and ``sandbox.container.run_raw``); only the
+command, the limits and the stdin body differ from a candidate run.
 """
 
 from __future__ import annotations
@@ -20,18 +20,13 @@ import binascii
 import gzip
 import secrets
 import shlex
-import time
 from dataclasses import dataclass
 
 from docker.errors import APIError
-from docker.models.containers import RUN_HOST_CONFIG_KWARGS
 from requests.exceptions import RequestException
 
-from bestofn.settings import Settings
-from sandbox.build import ensure_image
-from sandbox.client import get_client
-from sandbox.config import RunLimits, hardened_kwargs, sandbox_labels
-from sandbox.container import ContainerRun, _exchange, _kill, _settle, remove_container
+from sandbox.config import RunLimits, SandboxConfig
+from sandbox.container import ContainerRun, run_raw
 
 REPO_DIR = "repo"
 WHEEL_DIR = "wheelhouse"
@@ -115,45 +110,23 @@ def record_from_run(run: ContainerRun) -> RepoRunRecord:
     )
 
 
-def repo_limits(settings: Settings) -> RunLimits:
-    """The sandbox's limits with the bot's larger memory, /work and wall clock (repositories are bigger than snippets)."""
+def repo_limits(config: SandboxConfig, *, timeout_s: float, memory_mb: int, tmpfs_mb: int) -> RunLimits:
+    """The sandbox's limits with a larger memory, /work and wall clock (repositories are bigger than snippets)."""
     return RunLimits(
-        timeout_s=settings.bot_test_timeout_s, memory_mb=settings.bot_memory_mb, cpus=settings.sandbox_cpus,
-        pids_limit=settings.sandbox_pids_limit, tmpfs_mb=settings.bot_tmpfs_mb,
-        output_limit=settings.sandbox_output_limit_bytes, user=settings.sandbox_user,
-        probe_timeout_s=settings.sandbox_probe_timeout_s,
+        timeout_s=timeout_s, memory_mb=memory_mb, cpus=config.cpus, pids_limit=config.pids_limit, tmpfs_mb=tmpfs_mb,
+        output_limit=config.output_limit_bytes, user=config.user, probe_timeout_s=config.probe_timeout_s,
+        grader_user=config.grader_user,
     )
 
 
-def run_repo_command(payload: bytes, command: str, *, labels: dict[str, str], settings: Settings) -> RepoRunRecord:
+def run_repo_command(payload: bytes, command: str, *, labels: dict[str, str], limits: RunLimits,
+                     config: SandboxConfig) -> RepoRunRecord:
     """Run ``command`` over the repository in ``payload`` (a tar) in a fresh hardened container, removed after."""
-    limits = repo_limits(settings)
     marker = "@@bestofn-" + secrets.token_hex(8)
-    deadline_s = limits.timeout_s + STARTUP_SLACK_S
     script = container_script(command, marker, limits.timeout_s)
-    run = ContainerRun()
     try:
-        api = get_client().api
-        image = ensure_image()
-        kwargs = hardened_kwargs(limits, sandbox_labels(labels, deadline_s))
-        host = {k: kwargs.pop(k) for k in list(kwargs) if k in RUN_HOST_CONFIG_KWARGS}
-        cid = api.create_container(image, command=["sh", "-c", script], stdin_open=True,
-                                   network_disabled=True, host_config=api.create_host_config(**host), **kwargs)["Id"]
-    except (APIError, RequestException, OSError, RuntimeError) as exc:
-        return RepoRunRecord(error=f"sandbox: could not create the container: {type(exc).__name__}: {exc}")
-    try:
-        sock = api.attach_socket(cid, params={"stdin": 1, "stdout": 1, "stderr": 1, "stream": 1})
-        raw = getattr(sock, "_sock", sock)
-        try:
-            api.start(cid)
-            _exchange(raw, payload, marker, time.monotonic() + deadline_s, run, None)
-        finally:
-            sock.close()
-        if run.timed_out:
-            _kill(api, cid)
-        _settle(api, cid, run)
-    except (APIError, RequestException, OSError) as exc:
-        run.engine_error = f"{type(exc).__name__}: {exc}"
-    finally:
-        remove_container(cid)
+        run = run_raw(payload, marker, ["sh", "-c", script], limits, config=config,
+                      deadline_s=limits.timeout_s + STARTUP_SLACK_S, labels=labels)
+    except (APIError, RequestException, OSError, RuntimeError) as exc:  # RuntimeError: no engine, no image
+        return RepoRunRecord(error=f"sandbox: could not run the container: {type(exc).__name__}: {exc}")
     return record_from_run(run)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -16,6 +17,17 @@ from sqlalchemy.engine import make_url
 
 from bestofn.settings import get_settings
 from bestofn.testing.fake_llm import FakeLLM
+
+if TYPE_CHECKING:
+    from sandbox import SandboxConfig
+
+
+@pytest.fixture(scope="session")
+def sandbox_config() -> SandboxConfig:
+    """The sandbox configuration of this run, built as the service builds it (``Settings.sandbox_config``):
+    its ``run_id`` (scripts/test.sh's BESTOFN_RUN_ID) labels every container a test makes through the
+    sandbox's functions directly, as it labels those the pipeline makes."""
+    return get_settings().sandbox_config()
 
 
 @pytest.fixture

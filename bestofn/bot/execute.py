@@ -21,7 +21,7 @@ from bestofn.bot.junit import parse_junit
 from bestofn.bot.models import COULD_NOT_START, TestRun
 from bestofn.bot.workspace import add_files
 from bestofn.settings import Settings
-from sandbox.repo_run import REPO_DIR, WHEEL_DIR, RepoRunRecord, run_repo_command
+from sandbox.repo_run import REPO_DIR, WHEEL_DIR, RepoRunRecord, repo_limits, run_repo_command
 
 
 def payload_tar(root: Path, files: list[str], wheelhouse: Path | None) -> bytes:
@@ -99,6 +99,10 @@ def grade(record: RepoRunRecord, command: str) -> TestRun:
 
 def run_tests(root: Path, files: list[str], command: str, *, wheelhouse: Path | None, labels: dict[str, str],
               settings: Settings) -> TestRun:
-    """The test command over a copy at ``root`` (only ``files`` go in), graded per test."""
-    record = run_repo_command(payload_tar(root, files, wheelhouse), command, labels=labels, settings=settings)
+    """The test command over a copy at ``root`` (only ``files`` go in), graded per test, under the bot's limits."""
+    config = settings.sandbox_config()
+    limits = repo_limits(config, timeout_s=settings.bot_test_timeout_s, memory_mb=settings.bot_memory_mb,
+                         tmpfs_mb=settings.bot_tmpfs_mb)
+    record = run_repo_command(payload_tar(root, files, wheelhouse), command, labels=labels, limits=limits,
+                              config=config)
     return grade(record, command)

@@ -72,6 +72,7 @@ def execute_pending(store: EvalStore, run: EvalRun, problems: dict[str, EvalProb
     Each result is stored as it arrives, so a kill loses only in-flight samples.
     """
     cfg = EvalConfig.model_validate(run.config)
+    box = settings.sandbox_config()
     pending = store.samples(run.id, status="pending")[:max_samples]
     counter = PhaseProgress("execute", len(pending), on_progress)
 
@@ -91,7 +92,7 @@ def execute_pending(store: EvalStore, run: EvalRun, problems: dict[str, EvalProb
                                        ep.problem.entry_point, _limits(cfg), mode="per_task",
                                        labels={"bestofn.eval": run.id}, on_result=lambda i, res: keep(todo[i], res),
                                        prelude=ep.problem.prompt if ep.problem.tests.format == "humaneval" else None,
-                                       pool=runners)
+                                       pool=runners, config=box)
             for i, res in enumerate(results):
                 keep(todo[i], res)
 
@@ -112,6 +113,7 @@ def probe_behaviour(store: EvalStore, run: EvalRun, problems: dict[str, EvalProb
     "AST constructor recursion depth mismatch" when used from several threads.
     """
     cfg = EvalConfig.model_validate(run.config)
+    box = settings.sandbox_config()
     rows = store.samples(run.id, status="done", unprobed=True)
     counter = PhaseProgress("probe", len(rows), on_progress)
     plans = []
@@ -125,7 +127,7 @@ def probe_behaviour(store: EvalStore, run: EvalRun, problems: dict[str, EvalProb
         return _retry_engine(lambda: sandbox.run_inputs([ep.program(r.completion) for r in group],
                                                         [p.args for p in inputs], ep.problem.entry_point,
                                                         limits=_limits(cfg), labels={"bestofn.eval": run.id},
-                                                        pool=runners))
+                                                        pool=runners, config=box))
 
     def keep(plan: tuple[str, list[EvalSample], list[ProbeInput]], outputs: list[list[str]]) -> None:
         _, group, inputs = plan

@@ -76,7 +76,7 @@ def private_dockerd() -> Iterator[faults.PrivateDockerd]:
     engine = faults.PrivateDockerd(faults.private_dir("bon-d-"))
     try:
         engine.start()
-        engine.load_image(image_tag())
+        engine.load_image(image_tag(get_settings().sandbox_config()))
         yield engine
     finally:
         engine.close()

@@ -17,7 +17,7 @@ from bestofn.models import Task
 from bestofn.schemas import Candidate, Limits
 from bestofn.schemas import TestSuite as Suite
 from bestofn.store import TaskStore
-from sandbox import run_candidate, run_many
+from sandbox import SandboxConfig, run_candidate, run_many
 
 NOTHING_ESCAPED = Suite(format="humaneval", code="def check(candidate):\n    assert candidate() == []\n")
 ADD = "def add(a, b):\n    return a + b\n"
@@ -52,12 +52,13 @@ def attack(body: str) -> str:
     return HELPERS + f"\ndef attack():\n{indented}\n    print('ESCAPED', escaped)\n    return escaped\n"
 
 
-def assert_contained(code: str, labels: dict[str, str], limits: Limits | None = None) -> None:
-    result = run_candidate(code, NOTHING_ESCAPED, "attack", limits, labels=labels)
+def assert_contained(code: str, labels: dict[str, str], config: SandboxConfig, limits: Limits | None = None) -> None:
+    result = run_candidate(code, NOTHING_ESCAPED, "attack", limits, labels=labels, config=config)
     assert result.status == "passed", (result.status, result.stdout[-2000:], result.stderr[-2000:])
 
 
-def test_symlinks_on_the_tmpfs_do_not_reach_host_files(sandbox_labels: dict[str, str], tmp_path: Path) -> None:
+def test_symlinks_on_the_tmpfs_do_not_reach_host_files(sandbox_labels: dict[str, str], tmp_path: Path,
+                                                       sandbox_config: SandboxConfig) -> None:
     canary = tmp_path / "canary.txt"
     canary.write_text(secrets.token_hex(16))
     body = f'''
@@ -71,10 +72,11 @@ denied("symlink loop", lambda: open("/work/loop").read())
 denied("hard link to the runner (other filesystem)", lambda: os.link("/opt/bestofn/runner.py", "/work/r"))
 denied("bind-style escape through /proc/self/root", lambda: os.listdir("/proc/self/root" + {str(tmp_path)!r}))
 '''
-    assert_contained(attack(body), sandbox_labels)
+    assert_contained(attack(body), sandbox_labels, sandbox_config)
 
 
-def test_symlinks_planted_for_the_next_candidates_are_removed_not_followed(sandbox_labels: dict[str, str]) -> None:
+def test_symlinks_planted_for_the_next_candidates_are_removed_not_followed(sandbox_labels: dict[str, str],
+                                                                           sandbox_config: SandboxConfig) -> None:
     """Candidate 0 turns the next workdirs into symlinks (to its own files, to /) and loops."""
     planter = '''
 import os
@@ -91,11 +93,12 @@ for name, target in (("c1", "/dev/shm/evil"), ("c2", "/"), ("c3", "/proc/1/root/
 os.symlink("/tmp/a", "/tmp/b")
 os.symlink("/tmp/b", "/tmp/a")
 ''' + ADD
-    results = run_many([planter, ADD, ADD, ADD], ADD_PYTEST, mode="per_task", labels=sandbox_labels)
+    results = run_many([planter, ADD, ADD, ADD], ADD_PYTEST, mode="per_task", labels=sandbox_labels,
+                       config=sandbox_config)
     assert [r.status for r in results] == ["passed"] * 4, [(r.status, r.stderr[-300:]) for r in results]
 
 
-def test_proc_sys_and_cgroup_writes_are_refused(sandbox_labels: dict[str, str]) -> None:
+def test_proc_sys_and_cgroup_writes_are_refused(sandbox_labels: dict[str, str], sandbox_config: SandboxConfig) -> None:
     body = '''
 for path, data in (
     ("/proc/sysrq-trigger", "h"),
@@ -115,10 +118,11 @@ for path, data in (
 ):
     denied("write " + path, write(path, data))
 '''
-    assert_contained(attack(body), sandbox_labels)
+    assert_contained(attack(body), sandbox_labels, sandbox_config)
 
 
-def test_namespace_mount_and_kernel_syscalls_are_refused(sandbox_labels: dict[str, str]) -> None:
+def test_namespace_mount_and_kernel_syscalls_are_refused(sandbox_labels: dict[str, str],
+                                                         sandbox_config: SandboxConfig) -> None:
     """Shocker (open_by_handle_at), user namespaces, mounts, bpf, keyrings, kernel modules."""
     body = '''
 import platform
@@ -154,10 +158,11 @@ calls = {
 for name, call in calls.items():
     denied(name, call)
 '''
-    assert_contained(attack(body), sandbox_labels)
+    assert_contained(attack(body), sandbox_labels, sandbox_config)
 
 
-def test_runner_memory_and_marker_are_out_of_reach(sandbox_labels: dict[str, str]) -> None:
+def test_runner_memory_and_marker_are_out_of_reach(sandbox_labels: dict[str, str],
+                                                   sandbox_config: SandboxConfig) -> None:
     """The record marker lives only in PID 1's memory: a candidate can neither read it nor forge records."""
     body = '''
 class iovec(ctypes.Structure):
@@ -177,7 +182,7 @@ for path in ("/proc/1/cmdline", "/proc/1/status", "/proc/self/cmdline"):
 if b"@@bestofn-" in seen:
     escaped.append("marker visible in /proc")
 '''
-    assert_contained(attack(body), sandbox_labels)
+    assert_contained(attack(body), sandbox_labels, sandbox_config)
     forger = '''
 import json, sys
 forged = {"index": 0, "events": [{"ev": "collected", "n": 1}, {"ev": "test", "name": "t", "outcome": "passed"},
@@ -189,11 +194,12 @@ for marker in ("@@bestofn-0000000000000000", "@@bestofn-", ""):
 def add(a, b):
     return a - b
 '''
-    forged = run_candidate(forger, ADD_CHECK, "add", labels=sandbox_labels)
+    forged = run_candidate(forger, ADD_CHECK, "add", labels=sandbox_labels, config=sandbox_config)
     assert forged.status == "failed" and forged.tests_passed == 0, forged
 
 
-def test_signals_and_lingering_daemons_cannot_touch_later_candidates(sandbox_labels: dict[str, str]) -> None:
+def test_signals_and_lingering_daemons_cannot_touch_later_candidates(sandbox_labels: dict[str, str],
+                                                                     sandbox_config: SandboxConfig) -> None:
     """Candidate 0 signals the runner and leaves a setsid daemon that sabotages /work and kills pids."""
     saboteur = '''
 import os, signal, time
@@ -229,7 +235,8 @@ if os.fork() == 0:
 os.wait()
 ''' + ADD
     start = time.monotonic()
-    results = run_many([saboteur, ADD, ADD, ADD], ADD_PYTEST, mode="per_task", labels=sandbox_labels)
+    results = run_many([saboteur, ADD, ADD, ADD], ADD_PYTEST, mode="per_task", labels=sandbox_labels,
+                       config=sandbox_config)
     # the daemon may well kill its own parent (candidate 0 is free to sabotage itself)
     assert [r.status for r in results[1:]] == ["passed"] * 3, [(r.status, r.stderr[-300:]) for r in results]
     assert time.monotonic() - start < 60
@@ -260,14 +267,16 @@ os.chdir("/work")
 ''' + ADD
 
 
-def test_huge_names_and_deep_trees_are_wiped_without_a_fallback(sandbox_labels: dict[str, str]) -> None:
+def test_huge_names_and_deep_trees_are_wiped_without_a_fallback(sandbox_labels: dict[str, str],
+                                                                sandbox_config: SandboxConfig) -> None:
     """Candidate 0 leaves 255-byte, newline and marker-like names, 5k files and a 3000-deep tree behind:
     the wipe between candidates survives it (no runner crash, so no per_candidate re-run)."""
-    results = run_many([LITTER, ADD, ADD], ADD_PYTEST, None, Limits(timeout_s=60), mode="per_task", labels=sandbox_labels)
+    results = run_many([LITTER, ADD, ADD], ADD_PYTEST, None, Limits(timeout_s=60), mode="per_task",
+                       labels=sandbox_labels, config=sandbox_config)
     assert [(r.status, r.isolation) for r in results] == [("passed", "per_task")] * 3, [r.stderr[-300:] for r in results]
 
 
-def test_forged_result_events_stay_bounded(sandbox_labels: dict[str, str]) -> None:
+def test_forged_result_events_stay_bounded(sandbox_labels: dict[str, str], sandbox_config: SandboxConfig) -> None:
     """A candidate writes 16 MB of forged test events (and one 8 MB test name) to the runner's result fd."""
     bomb = '''
 import os
@@ -281,13 +290,14 @@ def add(a, b):
         pass
     return a - b
 '''
-    result = run_candidate(bomb, ADD_CHECK, "add", Limits(timeout_s=60), labels=sandbox_labels)
+    result = run_candidate(bomb, ADD_CHECK, "add", Limits(timeout_s=60), labels=sandbox_labels, config=sandbox_config)
     size = len(result.model_dump_json())
     print(f"forged events: status={result.status} tests={len(result.tests)} json_bytes={size}")
     assert size < 2_000_000, f"a candidate inflated its result to {size} bytes ({len(result.tests)} tests)"
 
 
-def test_nul_and_undecodable_output_is_stored_and_served(sandbox_labels: dict[str, str], pg_url: str) -> None:
+def test_nul_and_undecodable_output_is_stored_and_served(sandbox_labels: dict[str, str], pg_url: str,
+                                                         sandbox_config: SandboxConfig) -> None:
     """NUL bytes, invalid UTF-8 and lone surrogates in stdout, stderr and messages are stored (NUL as U+FFFD)."""
     dirty = '''
 import sys
@@ -297,7 +307,7 @@ def add(a, b):
     sys.stdout.flush(); sys.stderr.flush()
     raise ValueError("message with \\x00 NUL")
 '''
-    result = run_candidate(dirty, ADD_CHECK, "add", labels=sandbox_labels)
+    result = run_candidate(dirty, ADD_CHECK, "add", labels=sandbox_labels, config=sandbox_config)
     assert result.status == "failed" and "\x00" in result.stdout + result.stderr
     store = TaskStore(make_engine(pg_url))
     task = Task(problem={"prompt": "p"})

@@ -118,7 +118,7 @@ def test_without_a_broker_stale_tasks_fail_with_a_reason(pg_url: str) -> None:
 def test_leaked_sandbox_containers_are_reaped(pg_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """Past their deadline label at once; never started (an orphan) after the grace; others untouched."""
     client = docker.from_env()
-    image = ensure_image()
+    image = ensure_image(config=SETTINGS.sandbox_config())
     labels = {"bestofn.sandbox": "1", "bestofn.task": f"sweeper-test-{time.time_ns()}"}
     expired = client.containers.create(image, command=["true"], labels={**labels, "bestofn.expires": str(int(time.time()) - 5)})
     orphan = client.containers.create(image, command=["true"], labels={**labels, "bestofn.expires": str(int(time.time()) + 600)})

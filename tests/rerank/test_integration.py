@@ -11,7 +11,7 @@ from bestofn.rerank import decide
 from bestofn.schemas import Candidate, Problem
 from bestofn.settings import Settings
 from bestofn.testing.fake_llm import FakeLLM, Reply
-from sandbox import run_many
+from sandbox import SandboxConfig, run_many
 from tests.rerank import pool as P
 
 SETTINGS = Settings(generated_inputs=6, generate_inputs_below=100, codet_tests=6, self_consistency_min_agreement=0.5,
@@ -77,11 +77,12 @@ def test_each_strategy_picks_a_correct_candidate(fake_llm: FakeLLM, strategy: st
     assert trace.llm_usage.tokens_in == sum(c.tokens_in for c in trace.llm_calls)
 
 
-def test_auto_with_weak_tests_escalates_to_self_consistency_and_records_why(fake_llm: FakeLLM) -> None:
+def test_auto_with_weak_tests_escalates_to_self_consistency_and_records_why(fake_llm: FakeLLM,
+                                                                            sandbox_config: SandboxConfig) -> None:
     _script(fake_llm)
     cands = P.candidates(*MIXED)
     problem = Problem(prompt=P.PROMPT, entry_point=P.ENTRY, tests=P.WEAK_CHECK)
-    runs = run_many([c.code for c in cands], P.WEAK_CHECK, P.ENTRY)
+    runs = run_many([c.code for c in cands], P.WEAK_CHECK, P.ENTRY, config=sandbox_config)
     results = {c.index: r for c, r in zip(cands, runs)}
     assert all(r.status == "passed" for r in runs)  # the tests cannot tell them apart
     d = decide(problem, cands, results, client=make_client(base_url=fake_llm.base_url), settings=SETTINGS)

@@ -12,27 +12,28 @@ from collections.abc import Iterator
 
 import pytest
 
-from sandbox import SandboxUnavailable, ensure_image
+from sandbox import SandboxConfig, SandboxUnavailable, ensure_image
 from sandbox.client import get_client
 
 SESSION = f"pytest-sandbox-{uuid.uuid4().hex[:10]}"
 
 
-def leftovers() -> list[str]:
+def leftovers(config: SandboxConfig) -> list[str]:
     """This session's sandbox containers that still exist."""
-    found = get_client().containers.list(all=True, sparse=True, filters={"label": ["bestofn.sandbox=1", f"bestofn.task={SESSION}"]})
+    filters = {"label": ["bestofn.sandbox=1", f"bestofn.task={SESSION}"]}
+    found = get_client(config=config).containers.list(all=True, sparse=True, filters=filters)
     return [c.short_id for c in found]
 
 
 @pytest.fixture(scope="session")
-def sandbox_image() -> Iterator[str]:
+def sandbox_image(sandbox_config: SandboxConfig) -> Iterator[str]:
     """The engine must answer and the image must exist (built offline if missing)."""
     try:
-        get_client()
+        get_client(config=sandbox_config)
     except SandboxUnavailable as exc:
         pytest.fail(f"the sandbox tests need a running Docker engine: {exc}", pytrace=False)
-    yield ensure_image()
-    left = leftovers()
+    yield ensure_image(config=sandbox_config)
+    left = leftovers(sandbox_config)
     assert not left, f"sandbox containers left behind: {left}"
 
 

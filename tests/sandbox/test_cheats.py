@@ -14,7 +14,7 @@ import pytest
 
 from bestofn.schemas import ExecutionResult, Limits
 from bestofn.schemas import TestSuite as Suite
-from sandbox import run_many
+from sandbox import SandboxConfig, run_many
 from tests.sandbox import cheats as C
 
 SUITES = {
@@ -51,14 +51,15 @@ def _check(names: list[str], results: list[ExecutionResult]) -> None:
 
 @pytest.mark.parametrize("mode", ["per_task", "per_candidate"])
 @pytest.mark.parametrize("fmt", sorted(SUITES))
-def test_no_cheat_is_graded_passing_and_every_honest_sibling_is(fmt: str, mode: str, labels: dict[str, str]) -> None:
+def test_no_cheat_is_graded_passing_and_every_honest_sibling_is(fmt: str, mode: str, labels: dict[str, str],
+                                                                sandbox_config: SandboxConfig) -> None:
     suite, entry, honest, cheats = SUITES[fmt]
     codes, names = _interleaved(honest, cheats)
-    results = run_many(codes, suite, entry, Limits(timeout_s=10), mode=mode, labels=labels)
+    results = run_many(codes, suite, entry, Limits(timeout_s=10), mode=mode, labels=labels, config=sandbox_config)
     _check(names, results)
 
 
-def test_a_candidate_cannot_read_its_siblings_code(labels: dict[str, str]) -> None:
+def test_a_candidate_cannot_read_its_siblings_code(labels: dict[str, str], sandbox_config: SandboxConfig) -> None:
     """per_task: the spy runs before and after an honest candidate that carries a secret token."""
     secret = "SIBLING-" + "5f3c1a9e77d04b21"
     honest = f"# {secret}\n" + C.HONEST
@@ -88,14 +89,15 @@ def add(a, b):
     return 0
 '''
     results = run_many([spy, honest, spy, honest, spy], Suite(format="humaneval", code=C.HUMANEVAL_CHECK), "add",
-                       mode="per_task", labels=labels)
+                       mode="per_task", labels=labels, config=sandbox_config)
     for spied in results[0::2]:
         assert "FOUND" in spied.stdout, spied
         assert secret not in spied.stdout
     assert [r.status for r in results[1::2]] == ["passed", "passed"]
 
 
-def test_sysv_shared_memory_left_behind_does_not_harm_siblings(labels: dict[str, str]) -> None:
+def test_sysv_shared_memory_left_behind_does_not_harm_siblings(labels: dict[str, str],
+                                                               sandbox_config: SandboxConfig) -> None:
     """A candidate that keeps 80 MB of SysV shm (no IPC_RMID) in a 160 MB container: its siblings run fine."""
     hoarder = '''
 import ctypes
@@ -118,18 +120,18 @@ def add(a, b):
     suite = Suite(format="humaneval", code=C.HUMANEVAL_CHECK)
     for _ in range(2):
         results = run_many([hoarder, C.HONEST, hoarder, C.HONEST, C.HONEST], suite, "add",
-                           Limits(memory_mb=160, timeout_s=10), mode="per_task", labels=labels)
+                           Limits(memory_mb=160, timeout_s=10), mode="per_task", labels=labels, config=sandbox_config)
         assert [r.status for r in results[1::2]] + [results[4].status] == ["passed"] * 3, results
         assert {r.isolation for r in results} == {"per_task"}  # cleaned up between candidates, no re-runs
         assert "kept True True" in results[0].stdout
 
 
-def test_runtime_is_measured_by_the_trusted_side(labels: dict[str, str]) -> None:
+def test_runtime_is_measured_by_the_trusted_side(labels: dict[str, str], sandbox_config: SandboxConfig) -> None:
     """A candidate cannot make itself look fast: its slowness is on the trusted clock."""
     slow = "import time\ndef add(a, b):\n    time.sleep(0.1)\n    return a + b\n"
     forger = C.FUNCTION_CHEATS["forged_events_on_every_fd_then_exit_in_call"]
     fast, slowed, forged = run_many([C.HONEST, slow, forger], Suite(format="humaneval", code=C.HUMANEVAL_CHECK), "add",
-                                    mode="per_task", labels=labels)
+                                    mode="per_task", labels=labels, config=sandbox_config)
     assert fast.status == slowed.status == "passed"
     assert slowed.runtime_ms >= 300 > fast.runtime_ms
     assert forged.status != "passed" and forged.runtime_ms >= 0

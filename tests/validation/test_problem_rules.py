@@ -24,7 +24,7 @@ from bestofn.schemas import Limits
 from bestofn.schemas import TestSuite as Suite
 from bestofn.settings import Settings, get_settings
 from bestofn.testing.fake_llm import FakeLLM
-from sandbox import run_candidate
+from sandbox import SandboxConfig, run_candidate
 
 ADD = "def add(a, b):\n    return a + b\n"
 CHECK = "def check(candidate):\n    assert candidate(1, 2) == 3\n"
@@ -126,17 +126,19 @@ SANDBOX_CALLS = """
 import json, sys
 import sandbox
 from bestofn.schemas import Limits, TestSuite
+from bestofn.settings import get_settings
 
+config = get_settings().sandbox_config()  # the engine named by BESTOFN_DOCKER_HOST
 out = {}
 for name, body in json.load(sys.stdin).items():
     # model_construct: the pieces reach the sandbox unchecked, so its own check is what is tested
     tests = TestSuite.model_construct(**body["tests"])
     limits = Limits.model_construct(**body["limits"]) if "limits" in body else None
     ep = body.get("entry_point")
-    calls = [lambda: sandbox.run_candidate("pass", tests, ep, limits),
-             lambda: sandbox.run_many(["pass"], tests, ep, limits)]
+    calls = [lambda: sandbox.run_candidate("pass", tests, ep, limits, config=config),
+             lambda: sandbox.run_many(["pass"], tests, ep, limits, config=config)]
     if not body.get("tests_only"):
-        calls.append(lambda: sandbox.run_inputs(["pass"], ["(1, 2)"], ep, limits=limits))
+        calls.append(lambda: sandbox.run_inputs(["pass"], ["(1, 2)"], ep, limits=limits, config=config))
     got = out[name] = []
     for call in calls:
         try:
@@ -174,8 +176,8 @@ def test_the_probe_needs_an_engine_for_a_good_entry_point() -> None:
 
 
 @pytest.mark.parametrize("row", GOOD, ids=lambda r: r.name)
-def test_the_sandbox_runs_each_good_problem(row: Row) -> None:
+def test_the_sandbox_runs_each_good_problem(row: Row, sandbox_config: SandboxConfig) -> None:
     p = row.problem()
     result = run_candidate(row.solution, Suite(**p["tests"]), p.get("entry_point"), Limits(**p.get("limits", {})),
-                           labels={"bestofn.task": f"pytest-validation-{uuid.uuid4().hex[:10]}"})
+                           labels={"bestofn.task": f"pytest-validation-{uuid.uuid4().hex[:10]}"}, config=sandbox_config)
     assert (result.status, result.tests_passed) == ("passed", 1), result

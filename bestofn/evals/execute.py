@@ -4,8 +4,8 @@
 (one warm container per problem, a forked child per sample): the fastest path, with
 weaker isolation between one problem's samples than ``per_candidate`` mode, acceptable
 for one's own evaluation samples. Then it probes the problem's distinct programs on
-the inputs the rankers use, unless the verdicts are uniform. Results are stored as
-they arrive, so a kill loses only what is in flight.
+the inputs the rankers use, unless the verdicts are uniform. Results are stored per
+problem, so a kill loses only the problems in flight.
 """
 
 from __future__ import annotations
@@ -105,11 +105,14 @@ def program_key(code: str) -> str:
 
 
 def distinct_programs(ep: EvalProblem, rows: list[EvalSample]) -> list[tuple[str, list[EvalSample]]]:
-    """(program, the rows whose completion gives it), first occurrence first."""
+    """(program, the rows whose completion gives it), first occurrence first; each distinct
+    text is parsed once (samples are often exact copies)."""
     groups: dict[str, tuple[str, list[EvalSample]]] = {}
+    keys: dict[str, str] = {}
     for r in rows:
         code = ep.program(r.completion)
-        groups.setdefault(program_key(code), (code, []))[1].append(r)
+        key = keys.get(code) or keys.setdefault(code, program_key(code))
+        groups.setdefault(key, (code, []))[1].append(r)
     return list(groups.values())
 
 
@@ -136,7 +139,8 @@ def evaluate_pending(store: EvalStore, run: EvalRun, problems: dict[str, EvalPro
     whose samples all pass or all fail (any pick scores the same there). Parsing
     (examples, program keys) and canonicalising outputs stay on this thread: CPython 3.11's
     ``ast`` can fail with "AST constructor recursion depth mismatch" from several threads.
-    Results are stored as they arrive, so a kill loses only what is in flight.
+    A problem's results are stored when its sandbox call ends, so a kill loses only the
+    problems in flight.
     """
     cfg = EvalConfig.model_validate(run.config)
     work = plan_work(store.samples(run.id), rerank=cfg.rerank, max_samples=max_samples)
@@ -159,7 +163,7 @@ def evaluate_pending(store: EvalStore, run: EvalRun, problems: dict[str, EvalPro
 
     def keep(job: tuple[ProblemWork, ProbePlan | None], outputs: list[list[str]] | str | None) -> None:
         w, plan = job
-        if plan is None or outputs is None or probed is None:
+        if plan is None or outputs is None or probed is None:  # tests only: nothing to probe
             return
         shown = [[p.args, p.expected] for p in plan.inputs]
         if outputs == UNIFORM:

@@ -57,7 +57,7 @@ def pick_basis(task: TaskSamples) -> str:
     same = uniform(task)
     if same is not None:
         return (f"uniform: every sample {'passes' if same else 'fails'} the hidden tests, so any pick scores "
-                "the same; not probed, the first sample stands for every ranker")
+                "the same; no probe needed, the first sample stands for every ranker")
     return "ranked on the prompt's examples" if task.inputs else "no example inputs: rankers fall back to the first"
 
 

@@ -98,6 +98,7 @@ def run_eval(run_id: str, *, store: EvalStore | None = None, settings: Settings 
             return None
         store.set_status(run.id, "ranking")
         report = build_report(problems, store.samples(run.id), cfg)
+        # wall_s covers the hidden tests and the probes: they run in one pass per problem
         report["throughput"] = {"executed_this_invocation": executed, "wall_s": round(wall_s, 3),
                                 "executions_per_s": round(executed / wall_s, 2) if wall_s > 0 and executed else None}
         store.set_status(run.id, "done", metrics=report, reason=None)

@@ -10,16 +10,12 @@ from statistics import fmean
 import pytest
 
 import sandbox
-from bestofn.db import make_engine
-from bestofn.evals.config import EvalConfig
 from bestofn.evals.datasets import load_dataset
 from bestofn.evals.execute import UNIFORM, distinct_programs, program_key
 from bestofn.evals.models import EvalSample
-from bestofn.evals.runner import run_eval, start_run
-from bestofn.evals.samples import Sample
-from bestofn.evals.store import EvalStore
 from bestofn.evals.strategies import STRATEGIES, TaskSamples, ranker_inputs
 from bestofn.rerank.self_consistency import canonical
+from tests.evals.conftest import evaluate_variants
 
 pytestmark = pytest.mark.usefixtures("no_eval_containers_left")
 
@@ -47,13 +43,7 @@ def test_programs_differing_in_layout_and_comments_share_a_key() -> None:
 
 
 def test_report_equals_probing_every_sample(pg_url: str) -> None:
-    store = EvalStore(make_engine(pg_url))
-    samples = [Sample(t, i, HE[t].canonical_solution if c is None else c)
-               for t, comps in SAMPLES.items() for i, c in enumerate(comps)]
-    run, _ = start_run(store, EvalConfig(ks=[1]), name="probe-plan", samples=samples)
-    report = run_eval(run.id, store=store)
-    assert report is not None
-    rows = store.samples(run.id)
+    run, rows, report = evaluate_variants(pg_url, "probe-plan", SAMPLES)
     per = {p["task_id"]: p for p in report["per_problem"]}
     assert report["problems_uniform"] == 2
     for task_id in ("HumanEval/23", "HumanEval/12"):

@@ -109,6 +109,7 @@ class SelfConsistencyTrace(TraceModel):
     clusters: list[ClusterTrace] = Field(default_factory=list)
     n_clusters: int = 0
     voters: int = 0
+    abstained: int = Field(default=0, description="Candidates that timed out where others answered: no vote.")
     inputs: list[ProbeTrace] = Field(default_factory=list)
 
 

@@ -62,7 +62,8 @@ class EvalSample(SQLModel, table=True):
 
     ``probe`` holds the sample's behaviour on the prompt's own examples
     (``{"inputs": [[args, expected], ...], "fps": [...]}``): rankers use only
-    that, never ``passed``, so reranked figures are honest.
+    that, never ``passed``, so reranked figures are honest. ``{"inputs": ..., "skipped":
+    "uniform"}``: the problem's samples all pass or all fail, so it was not probed.
     """
 
     __tablename__ = "eval_sample"

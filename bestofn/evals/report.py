@@ -4,7 +4,9 @@
   k samples is "not computable" for that k (null, with a note), never guessed,
   and the mean is over the problems where it is, with their count.
 - reranked pass@1 per strategy: how often the sample a ranker picks passes the
-  hidden tests, the ranker seeing only the prompt and its examples.
+  hidden tests, the ranker seeing only the prompt and its examples. On a problem
+  whose samples all pass (or all fail) any pick scores the same: it is scored
+  without ranking, and each problem says how its picks were made (``pick_basis``).
 - oracle pass@n: a problem counts if any of its samples passes.
 - the test-time-scaling curve: pass@N and reranked pass@1 for N = 1, 2, 4, ..., n;
   below n, reranked pass@1 is averaged over the subsets of size N (all of them
@@ -39,15 +41,44 @@ def curve_sizes(n_max: int) -> list[int]:
     return sizes + [n_max] if n_max >= 1 else []
 
 
+def uniform(task: TaskSamples) -> bool | None:
+    """The verdict every sample shares (all pass / all fail), or None when they differ.
+
+    On a uniform problem every pick scores the same, so reranked pass@1 is that verdict
+    whatever a ranker would choose: scoring takes it without calling the rankers, and
+    the run did not probe it (``bestofn.evals.execute``). Rankers never see this.
+    """
+    verdicts = set(task.passed.values())
+    return verdicts.pop() if len(verdicts) == 1 else None
+
+
+def pick_basis(task: TaskSamples) -> str:
+    """How a problem's picks were made, for the per-problem report."""
+    same = uniform(task)
+    if same is not None:
+        return (f"uniform: every sample {'passes' if same else 'fails'} the hidden tests, so any pick scores "
+                "the same; no probe needed, the first sample stands for every ranker")
+    return "ranked on the prompt's examples" if task.inputs else "no example inputs: rankers fall back to the first"
+
+
+def scored_pick(task: TaskSamples, pick: Picker, subset: list[int]) -> int:
+    """``pick``'s choice, or the first sample on a uniform problem (same score, no ranking needed)."""
+    return subset[0] if uniform(task) is not None else pick(task, subset)
+
+
 def reranked_pass1(task: TaskSamples, pick: Picker, size: int, draws: int, seed: int) -> float | None:
     """Share of subsets of ``size`` samples whose pick passes; None with fewer samples.
 
     Exact over all subsets when there are at most ``4 * draws`` of them, else the
-    mean over ``draws`` seeded random subsets.
+    mean over ``draws`` seeded random subsets; a uniform problem's shared verdict
+    without picking.
     """
     indices = sorted(task.passed)
     if size > len(indices):
         return None
+    same = uniform(task)
+    if same is not None:
+        return float(same)
     if math.comb(len(indices), size) <= 4 * draws:
         subsets = list(combinations(indices, size))
     else:
@@ -91,7 +122,8 @@ def build_report(problems: dict[str, EvalProblem], rows: list[EvalSample], cfg: 
                          f"(fewer than {k} samples); " + (f"averaged over the {m} where it is" if m else "null"))
 
     strategies = STRATEGIES if cfg.rerank else {}
-    picks = {name: {t: pick(ts, sorted(ts.passed)) for t, ts in tasks.items()} for name, pick in strategies.items()}
+    picks = {name: {t: scored_pick(ts, pick, sorted(ts.passed)) for t, ts in tasks.items()}
+             for name, pick in strategies.items()}
     rerank = {name: _mean(float(tasks[t].passed[i]) for t, i in chosen.items())[0]
               for name, chosen in picks.items()}
 
@@ -110,6 +142,7 @@ def build_report(problems: dict[str, EvalProblem], rows: list[EvalSample], cfg: 
         per_problem.append({"task_id": t, "n": n, "correct": c,
                             "pass_at_k": {str(k): pass_at_k(n, c, k) for k in ks},
                             "picks": {name: chosen[t] for name, chosen in picks.items()},
+                            "pick_basis": pick_basis(ts) if cfg.rerank else None,
                             "examples": len(ts.inputs)})
 
     by_task = {t: [r for r in done if r.task_id == t] for t in tasks}
@@ -126,9 +159,11 @@ def build_report(problems: dict[str, EvalProblem], rows: list[EvalSample], cfg: 
         "notes": notes,
         "rerank_pass_at_1": rerank,
         "rerank_note": ("the ranker sees only the prompt and the samples' behaviour on the prompt's own "
-                        "examples; never the hidden tests"),
+                        "examples; never the hidden tests. Problems whose samples all pass or all fail score "
+                        "the same whatever the pick: they are neither probed nor ranked (problems_uniform)"),
         "oracle_pass_at_n": _mean(float(c > 0) for _, c in counts.values())[0],
         "problems_with_examples": sum(1 for ts in tasks.values() if ts.inputs),
+        "problems_uniform": sum(1 for ts in tasks.values() if uniform(ts) is not None),
         "exec_status": dict(Counter(r.exec_status or "unknown" for r in done)),
         "cost": {
             "mean_candidates_run": _r(len(done) / n_problems if n_problems else None, 3),

@@ -1,6 +1,6 @@
 """Every read and write an evaluation makes, on one engine.
 
-Writes are per sample and idempotent (rows keyed by run, task and index), so an
+Writes are idempotent (rows keyed by run, task and index), so an
 interrupted or redelivered run resumes from what is stored and never re-runs a
 finished sample. One lock serialises writes: SQLite (the embedded default) allows
 one writer at a time, and results arrive from many sandbox threads.
@@ -19,6 +19,7 @@ from sqlmodel import Session, col, func, select
 
 from bestofn.db import get_engine, insert_once
 from bestofn.evals.models import EVAL_TERMINAL_STATUSES, EvalRun, EvalSample, EvalStatus, SampleStatus
+from bestofn.evals.samples import result_text
 from bestofn.models import utcnow
 from bestofn.schemas import Candidate, ExecutionResult
 
@@ -114,13 +115,15 @@ class EvalStore:
         with self._lock, self.session() as s:
             return insert_once(s, row)
 
-    def save_result(self, sample_id: int, passed: bool, result: str, res: ExecutionResult) -> None:
-        """Record one sample's hidden-test outcome and mark it done."""
-        values = {"status": "done", "passed": passed, "result": result, "exec_status": res.status,
-                  "tests_passed": res.tests_passed, "tests_total": res.tests_total,
-                  "runtime_ms": res.runtime_ms, "finished_at": utcnow()}
+    def save_results(self, results: dict[int, ExecutionResult]) -> None:
+        """Record samples' hidden-test outcomes and mark them done, in one transaction: one
+        problem's sandbox call (a commit per sample costs a few ms on SQLite, serialised)."""
         with self._lock, self.session() as s:
-            s.exec(update(EvalSample).where(col(EvalSample.id) == sample_id).values(**values))  # type: ignore[call-overload]
+            for sample_id, res in results.items():
+                values = {"status": "done", "passed": res.all_passed, "result": result_text(res),
+                          "exec_status": res.status, "tests_passed": res.tests_passed,
+                          "tests_total": res.tests_total, "runtime_ms": res.runtime_ms, "finished_at": utcnow()}
+                s.exec(update(EvalSample).where(col(EvalSample.id) == sample_id).values(**values))  # type: ignore[call-overload]
             s.commit()
 
     def save_probes(self, probes: dict[int, dict[str, Any]]) -> None:

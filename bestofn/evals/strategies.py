@@ -33,6 +33,7 @@ class TaskSamples:
     inputs: list[ProbeInput] = field(default_factory=list)
     fps: dict[int, list[str]] = field(default_factory=dict)
     codes: dict[int, str] = field(default_factory=dict)
+    _policy_inputs: list[ProbeInput] | None = field(default=None, repr=False)
 
     @classmethod
     def from_rows(cls, problem: EvalProblem, rows: list[EvalSample]) -> TaskSamples:
@@ -55,6 +56,12 @@ class TaskSamples:
             raise LookupError(f"input {missing[0][:80]} was not probed")
         index_of = {code: i for i, code in self.codes.items()}
         return [[self.fps[index_of[code]][column[a]] for a in args] for code in codes]
+
+    def policy_inputs(self) -> list[ProbeInput]:
+        """``ranker_inputs`` of this problem, computed once: every subset the curve draws asks for them."""
+        if self._policy_inputs is None:
+            self._policy_inputs = ranker_inputs(self.problem)
+        return self._policy_inputs
 
     def matched(self, index: int) -> int:
         """How many of the prompt's examples this sample reproduces."""
@@ -102,7 +109,9 @@ def policy(task: TaskSamples, subset: list[int]) -> int:
     """``bestofn.rerank``'s auto policy as a user without tests gets it, behaviour replayed
     from the stored probe runs; the first sample when it picks none."""
     cands = [Candidate(index=i, code=task.codes[i]) for i in subset]
-    winner = decide_with(public_context(task.problem, cands, task.replay_inputs)).winner
+    ctx = public_context(task.problem, cands, task.replay_inputs)
+    ctx.inputs_cache = task.policy_inputs()
+    winner = decide_with(ctx).winner
     return subset[0] if winner is None else winner
 
 

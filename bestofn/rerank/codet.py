@@ -6,7 +6,8 @@ members and many tests, is strong evidence. Each consensus group (candidates
 with the same passed-test set) scores |candidates| x |tests passed|; the best
 group's top-ranked member wins. Generated tests are never ground truth: they
 only score groups, and a candidate that fails them all can still be chosen when
-nothing passes any.
+nothing passes any. A timeout is no answer (how long a run takes depends on the
+machine's load): a run that timed out joins no group when it may have hidden a pass.
 """
 
 from __future__ import annotations
@@ -81,6 +82,25 @@ def suite_for(asserts: Sequence[str]) -> TestSuite:
     return TestSuite(format="humaneval", code="def check(candidate):\n" + "".join(f"    {a}\n" for a in asserts))
 
 
+def timed_out(result: ExecutionResult | None) -> bool:
+    """True when the run, or any of its tests, hit a time limit: its passed set is no answer."""
+    return result is not None and (result.timed_out or result.status == "timeout"
+                                   or any(t.outcome == "timeout" for t in result.tests))
+
+
+def answers(results: dict[int, ExecutionResult | None]) -> dict[int, frozenset[int]]:
+    """Each candidate's passed-test set, leaving out a run that timed out when another run
+    that finished passed a test it did not: the timeout may have hidden that pass.
+
+    A run that timed out only on tests no finished run passed keeps its set, so a correct
+    but slow solution is not outvoted by wrong ones that finish fast.
+    """
+    finished = {i: passed_tests(r) for i, r in results.items() if not timed_out(r)}
+    seen = frozenset().union(*finished.values())
+    late = {i: passed_tests(r) for i, r in results.items() if timed_out(r)}
+    return {**finished, **{i: got for i, got in late.items() if got >= seen}}
+
+
 def passed_tests(result: ExecutionResult | None) -> frozenset[int]:
     """Which generated tests (by number) a candidate passed, from its per-test outcomes."""
     if result is None:
@@ -137,8 +157,10 @@ class CodeT:
 
 def choose(groups: list[Group], tests: Sequence[str]) -> CodeT:
     """The best group's first member; confidence = the best group's share of all score."""
-    if not tests or not groups:
+    if not tests:
         return CodeT(None, None, None, 0.0, groups, list(tests), "no generated test to score candidates with")
+    if not groups:
+        return CodeT(None, None, None, 0.0, groups, list(tests), "no candidate to score")
     best = groups[0]
     total = sum(g.score for g in groups)
     n = sum(len(g.members) for g in groups)

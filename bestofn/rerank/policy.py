@@ -120,7 +120,7 @@ def _auto(ctx: Context, pool: list[int]) -> Outcome:
         ctx.note("tests", "skipped", "the task has no tests")
     sc = sc_step(ctx, pool)
     res = sc_result(ctx, pool)
-    if has_tests and res is not None and res.winner is not None and len(res.clusters) == 1:
+    if has_tests and res is not None and res.winner is not None and len(res.clusters) == 1 and not res.abstained:
         ctx.note("self_consistency", "identical", f"the {len(pool)} tied candidates behave identically on"
                                                   f" {len(res.inputs)} probe inputs")
         out = tests_step(ctx)[0]

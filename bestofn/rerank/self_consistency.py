@@ -4,7 +4,10 @@ Why: when tests are missing or do not separate candidates, independent samples
 that *behave* the same on the same inputs are more likely right than a lone
 outlier. Run every candidate on the probe inputs, cluster identical behaviour
 vectors, prefer the cluster that reproduces the prompt's own examples, then the
-largest; clusters that only raise or time out lose to any that return values.
+largest; clusters that only raise or time out lose to any that return values. A
+probe that timed out is no answer, not a behaviour: how long a call takes depends
+on how busy the machine is, so a candidate that timed out where another returned
+a value neither forms nor joins a cluster (it abstains from the vote).
 
 The clustering and choice are pure functions of fingerprints; only
 ``fingerprints`` touches the sandbox.
@@ -13,6 +16,7 @@ The clustering and choice are pure functions of fingerprints; only
 from __future__ import annotations
 
 import ast
+import functools
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -24,6 +28,8 @@ from bestofn.trace import ClusterTrace, ProbeTrace, SelfConsistencyTrace
 
 RunInputs = Callable[..., list[list[str]]]
 """``sandbox.run_inputs``' shape: (codes, inputs, entry_point, *, io, limits) -> fingerprints."""
+NO_ANSWER = "timeout"
+"""The fingerprint of a probe call that hit its time limit."""
 
 
 # --------------------------------------------------------------------------- fingerprints
@@ -41,8 +47,12 @@ def _round_floats(value: Any) -> Any:
     return value
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def canonical(fp: str) -> str:
-    """A fingerprint with float noise removed (``0.30000000000000004`` equals ``0.3``)."""
+    """A fingerprint with float noise removed (``0.30000000000000004`` equals ``0.3``).
+
+    Cached: an evaluation's report replays the same fingerprints for every subset it draws.
+    """
     if not fp.startswith("ok:"):
         return fp
     try:
@@ -69,8 +79,10 @@ def _same(a: Any, b: Any) -> bool:
     return a == b
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def matches_expected(fp: str, expected: str | None) -> bool:
-    """True when a fingerprint returned the value an example promises (numbers within 1e-6)."""
+    """True when a fingerprint returned the value an example promises (numbers within 1e-6); cached
+    like ``canonical``."""
     if expected is None or not fp.startswith("ok:"):
         return False
     try:
@@ -114,17 +126,33 @@ class Cluster:
                             all_failed=self.all_failed, outputs=[s[:80] for s in self.signature[:6]])
 
 
+def abstainers(fps: dict[int, list[str]]) -> set[int]:
+    """Candidates with no answer (a timed-out call) on an input on which another returned a value.
+
+    Whether a call times out depends on the machine's load as much as on the candidate,
+    so such a candidate cannot be shown to behave like the others, or unlike them: it
+    abstains. Where no candidate returned a value (all raised or timed out, e.g. a
+    mutated input too large for a correct but slow solution), the timeout hides no
+    value and stays in the signature, so slow candidates are not outvoted by ones
+    that crash at once.
+    """
+    answered = {j for row in fps.values() for j, fp in enumerate(row) if fp.startswith("ok:")}
+    return {i for i, row in fps.items() if any(fp == NO_ANSWER and j in answered for j, fp in enumerate(row))}
+
+
 def cluster(fps: dict[int, list[str]], order: Sequence[int], inputs: Sequence[ProbeInput]) -> list[Cluster]:
-    """Group identical behaviour vectors, best first.
+    """Group identical behaviour vectors, best first; ``abstainers`` are in no cluster.
 
     Best = not all-failing, then most prompt examples reproduced, then most
     members, then the member that comes first in ``order`` (the tests/runtime
     ranking). Members inside a cluster keep ``order``'s order.
     """
     pos = {idx: i for i, idx in enumerate(order)}
+    skip = abstainers(fps)
     groups: dict[tuple[str, ...], list[int]] = {}
     for idx in sorted(fps, key=lambda i: pos.get(i, len(pos) + i)):
-        groups.setdefault(tuple(fps[idx]), []).append(idx)
+        if idx not in skip:
+            groups.setdefault(tuple(fps[idx]), []).append(idx)
     clusters = []
     for sig, members in groups.items():
         matched = sum(matches_expected(fp, p.expected) for fp, p in zip(sig, inputs))
@@ -146,29 +174,37 @@ class SelfConsistency:
     voters: int
     reason: str
     inputs: list[ProbeInput] = field(default_factory=list)
+    abstained: list[int] = field(default_factory=list)
 
     def trace(self) -> SelfConsistencyTrace:
         return SelfConsistencyTrace(
             clusters=[c.summary() for c in self.clusters[:8]],
             n_clusters=len(self.clusters),
             voters=self.voters,
+            abstained=self.abstained,
             inputs=[ProbeTrace(args=p.args[:200], expected=p.expected, source=p.source) for p in self.inputs[:24]],
         )
 
 
-def choose(clusters: list[Cluster], inputs: Sequence[ProbeInput]) -> SelfConsistency:
+def choose(clusters: list[Cluster], inputs: Sequence[ProbeInput],
+           abstained: Sequence[int] = ()) -> SelfConsistency:
     """The best cluster's first member, with its agreement rate and confidence.
 
     Voters are the candidates that reproduce as many of the prompt's examples as
-    the best cluster does (all candidates when the prompt has no checkable
-    example): a candidate that contradicts the user's own examples does not vote.
+    the best cluster does (all clustered candidates when the prompt has no checkable
+    example): a candidate that contradicts the user's own examples does not vote,
+    nor does one in ``abstained`` (it timed out where another returned a value).
     Agreement = winner cluster size / voters. Confidence is the agreement,
     halved when the next cluster ties it, and 0 for an all-failing winner.
     """
     n_inputs = len(inputs)
-    if not clusters or n_inputs == 0:
+    if n_inputs == 0:
         return SelfConsistency(None, None, None, 0.0, clusters, 0, "no probe inputs to compare behaviour on",
-                               list(inputs))
+                               list(inputs), list(abstained))
+    if not clusters:
+        why = ("every candidate timed out on a probe input on which another returned a value: a timeout is no "
+               "answer, so there is no behaviour to compare" if abstained else "no candidate to compare behaviour of")
+        return SelfConsistency(None, None, None, 0.0, clusters, 0, why, list(inputs), list(abstained))
     best = clusters[0]
     voters = sum(c.size for c in clusters if c.examples_matched == best.examples_matched)
     rate = best.size / voters
@@ -185,8 +221,11 @@ def choose(clusters: list[Cluster], inputs: Sequence[ProbeInput]) -> SelfConsist
         parts.append("but every candidate raised or timed out on every input")
     if tied:
         parts.append("tied with another cluster; the tests/runtime order broke the tie")
+    if abstained:
+        parts.append(f"{len(abstained)} candidate{'s' if len(abstained) != 1 else ''} timed out where others "
+                     "returned values and did not vote")
     return SelfConsistency(best.members[0], runner_up, round(rate, 4), round(confidence, 4), clusters, voters,
-                           "; ".join(parts), list(inputs))
+                           "; ".join(parts), list(inputs), list(abstained))
 
 
 def self_consistency(
@@ -203,4 +242,4 @@ def self_consistency(
     if not inputs:
         return choose([], [])
     fps = fingerprints(run_inputs, candidates, inputs, entry_point=entry_point, io=io, limits=limits)
-    return choose(cluster(fps, order, inputs), inputs)
+    return choose(cluster(fps, order, inputs), inputs, sorted(abstainers(fps)))

@@ -184,7 +184,7 @@ def codet_step(ctx: Context, pool: Sequence[int]) -> Outcome:
                             ctx.problem.limits)
     except Exception as exc:  # noqa: BLE001 - a sandbox failure here loses a fallback, not the task
         return Outcome("codet", None, f"CodeT failed in the sandbox: {exc.__class__.__name__}: {str(exc)[:200]}")
-    passed = {c.index: codet.passed_tests(r) for c, r in zip(cands, runs)}
+    passed = codet.answers({c.index: r for c, r in zip(cands, runs)})
     result = codet.choose(codet.consensus(passed, ctx.order), asserts)
     ctx.trace.codet = result.trace()
     return Outcome("codet", result.winner, result.reason, result.runner_up, result.agreement_rate, result.confidence)

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -85,3 +86,23 @@ def no_eval_containers_left() -> Iterator[None]:
             break
         time.sleep(0.5)
     assert not left, f"{len(left)} evaluation container(s) left behind"
+
+
+def evaluate_variants(pg_url: str, name: str, variants: dict[str, list[str | None]]) -> tuple[Any, list[Any], dict]:
+    """Run ``run_eval`` (real sandbox, reranking on) on HumanEval samples given per task id
+    (None: the canonical solution); returns the run, its sample rows and the report."""
+    from bestofn.db import make_engine
+    from bestofn.evals.config import EvalConfig
+    from bestofn.evals.datasets import load_dataset
+    from bestofn.evals.runner import run_eval, start_run
+    from bestofn.evals.samples import Sample
+    from bestofn.evals.store import EvalStore
+
+    he = load_dataset("humaneval")
+    store = EvalStore(make_engine(pg_url))
+    samples = [Sample(t, i, he[t].canonical_solution if c is None else c)
+               for t, comps in variants.items() for i, c in enumerate(comps)]
+    run, _ = start_run(store, EvalConfig(ks=[1]), name=name, samples=samples)
+    report = run_eval(run.id, store=store)
+    assert report is not None
+    return run, store.samples(run.id), report

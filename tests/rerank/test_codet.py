@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bestofn.rerank.codet import choose, consensus, parse_generated_tests, passed_tests, suite_for
+from bestofn.rerank.codet import answers, choose, consensus, parse_generated_tests, passed_tests, suite_for
 from bestofn.schemas import ExecutionResult, TestOutcome
 
 
@@ -44,3 +44,25 @@ def test_nothing_passing_any_generated_test_is_no_decision() -> None:
     result = choose(consensus({0: frozenset(), 1: frozenset()}, [0, 1]), ["t0"])
     assert result.winner is None and "no candidate passed" in result.reason
     assert choose([], []).winner is None
+
+
+def _run(passed: list[int], total: int = 3, timed_out: bool = False) -> ExecutionResult:
+    tests = [TestOutcome(name=f"assert[{k}] t", outcome="passed" if k in passed else "failed") for k in range(total)]
+    if timed_out:
+        tests[-1] = TestOutcome(name=f"assert[{total - 1}] t", outcome="timeout")
+    return ExecutionResult(status="timeout" if timed_out else "failed", timed_out=timed_out,
+                           tests_passed=len(passed), tests_total=total, tests=tests)
+
+
+def test_a_run_that_timed_out_joins_no_consensus_group_when_it_may_have_hidden_a_pass() -> None:
+    # 0, 1, 2 pass all three tests; 3 passed two, then timed out on the third (a loaded machine).
+    runs = {0: _run([0, 1, 2]), 1: _run([0, 1, 2]), 2: _run([0, 1, 2]), 3: _run([0, 1], timed_out=True)}
+    passed = answers(runs)
+    assert set(passed) == {0, 1, 2}
+    groups = consensus(passed, [3, 0, 1, 2])
+    assert [g.members for g in groups] == [[0, 1, 2]]
+    assert choose(groups, ["t0", "t1", "t2"]).winner == 0
+    # Correct but slow runs time out on a test no finished run passed: they keep their group and win.
+    slow = {0: _run([0, 1], timed_out=True), 1: _run([0, 1], timed_out=True), 2: _run([0]), 3: _run([0])}
+    assert answers(slow) == {0: frozenset({0, 1}), 1: frozenset({0, 1}), 2: frozenset({0}), 3: frozenset({0})}
+    assert choose(consensus(answers(slow), [2, 3, 0, 1]), ["t0", "t1", "t2"]).winner == 0

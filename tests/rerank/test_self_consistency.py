@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bestofn.rerank.inputs import ProbeInput
-from bestofn.rerank.self_consistency import canonical, choose, cluster, matches_expected
+from bestofn.rerank.self_consistency import abstainers, canonical, choose, cluster, matches_expected
 
 INPUTS = [ProbeInput("(1,)"), ProbeInput("(2,)"), ProbeInput("(3,)")]
 
@@ -65,3 +65,37 @@ def test_examples_compare_integers_exactly_at_any_size() -> None:
     assert not matches_expected("ok:1000001", "1000000")
     assert matches_expected("ok:0.30000000000000004", "0.3")
     assert matches_expected("ok:[1, 2.0000000001]", "[1, 2.0]")
+
+
+def test_a_candidate_that_timed_out_where_others_answered_neither_forms_nor_joins_a_cluster() -> None:
+    # 0, 1, 2 agree; 3 timed out on input 1 (a loaded machine) and 4 on inputs 1 and 2: no answer, not a behaviour.
+    fps = {0: ["ok:1", "ok:2", "ok:3"], 1: ["ok:1", "ok:2", "ok:3"], 2: ["ok:1", "ok:2", "ok:3"],
+           3: ["ok:1", "timeout", "ok:3"], 4: ["ok:1", "timeout", "timeout"]}
+    assert abstainers(fps) == {3, 4}
+    clusters = cluster(fps, order=[3, 4, 0, 1, 2], inputs=INPUTS)
+    assert [c.members for c in clusters] == [[0, 1, 2]]
+    sc = choose(clusters, INPUTS, sorted(abstainers(fps)))
+    assert sc.winner == 0 and sc.voters == 3 and sc.agreement_rate == 1.0 and sc.abstained == [3, 4]
+    assert "2 candidates timed out where others returned values and did not vote" in sc.reason
+    # Two candidates timing out on the same input do not cluster on it either.
+    twins = {0: ["ok:1", "ok:2", "ok:3"], 1: ["ok:1", "timeout", "ok:3"], 2: ["ok:1", "timeout", "ok:3"]}
+    assert [c.members for c in cluster(twins, [1, 2, 0], INPUTS)] == [[0]]
+
+
+def test_a_timeout_where_no_one_returned_a_value_hides_nothing() -> None:
+    # Every candidate timed out on input 1: it splits no one.
+    fps = {0: ["ok:1", "timeout", "ok:3"], 1: ["ok:1", "timeout", "ok:3"], 2: ["ok:5", "timeout", "ok:6"]}
+    assert abstainers(fps) == set()
+    assert [c.members for c in cluster(fps, [0, 1, 2], INPUTS)] == [[0, 1], [2]]
+    # Correct but slow solutions time out on a large input on which the wrong ones crash at once:
+    # they keep their cluster and still beat the crashing ones (HumanEval/39's mutated inputs).
+    slow = {0: ["exc:SystemExit"] * 3, 1: ["ok:2", "timeout", "ok:5"], 2: ["ok:2", "timeout", "ok:5"],
+            3: ["exc:SyntaxError"] * 3}
+    assert abstainers(slow) == set()
+    assert choose(cluster(slow, [0, 1, 2, 3], INPUTS), INPUTS).winner == 1
+
+
+def test_everyone_abstaining_is_no_decision_and_says_why() -> None:  # each hides a value the other returned
+    fps = {0: ["ok:1", "timeout", "ok:3"], 1: ["ok:1", "ok:2", "timeout"]}
+    sc = choose(cluster(fps, [0, 1], INPUTS), INPUTS, sorted(abstainers(fps)))
+    assert sc.winner is None and sc.abstained == [0, 1] and "a timeout is no answer" in sc.reason

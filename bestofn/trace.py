@@ -109,7 +109,8 @@ class SelfConsistencyTrace(TraceModel):
     clusters: list[ClusterTrace] = Field(default_factory=list)
     n_clusters: int = 0
     voters: int = 0
-    abstained: int = Field(default=0, description="Candidates that timed out where others answered: no vote.")
+    abstained: list[int] = Field(default_factory=list,
+                                 description="Candidates that timed out where others answered: they cast no vote.")
     inputs: list[ProbeTrace] = Field(default_factory=list)
 
 

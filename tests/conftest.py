@@ -6,7 +6,7 @@ a test that needs one and finds it unset fails loudly rather than skipping.
 
 from __future__ import annotations
 
-import time
+import os
 import uuid
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
@@ -15,7 +15,11 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from bestofn.settings import get_settings
+# A run id of its own when pytest runs without scripts/test.sh: every sandbox container this
+# process makes carries it, so the checks below count and remove only this run's, never another's.
+os.environ.setdefault("BESTOFN_RUN_ID", "p" + uuid.uuid4().hex[:12])
+
+from bestofn.settings import get_settings  # noqa: E402
 from bestofn.testing.fake_llm import FakeLLM
 
 if TYPE_CHECKING:
@@ -82,9 +86,6 @@ def redis_url() -> str:
     return url
 
 
-_SESSION_START = time.time()
-
-
 def run_labels(*labels: str) -> list[str]:
     """A Docker label filter narrowed to this run (``bestofn.run=<id>``, which scripts/test.sh sets
     on every sandbox container): fixtures that count or remove containers never see another run's."""
@@ -93,10 +94,8 @@ def run_labels(*labels: str) -> list[str]:
 
 
 def run_sandboxes(client) -> list:  # type: ignore[no-untyped-def]
-    """This run's sandbox containers; without a run id (pytest alone), those created since the
-    session started."""
-    found = client.containers.list(all=True, sparse=True, filters={"label": run_labels("bestofn.sandbox=1")})
-    return found if get_settings().run_id else [c for c in found if _created(c) >= _SESSION_START - 1]
+    """This run's sandbox containers (every run has an id: scripts/test.sh's, or this file's)."""
+    return client.containers.list(all=True, sparse=True, filters={"label": run_labels("bestofn.sandbox=1")})
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
@@ -115,15 +114,3 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
                 pass  # already gone, or being removed by its own cleanup
         session.exitstatus = 1
         print(f"\nERROR: {len(ours)} sandbox container(s) were left behind by the tests (removed now)")
-
-
-def _created(container) -> float:  # type: ignore[no-untyped-def]
-    from datetime import datetime
-
-    raw = container.attrs.get("Created", "")
-    if isinstance(raw, (int, float)):  # sparse listings give a unix time
-        return float(raw)
-    try:
-        return datetime.fromisoformat(raw[:26].rstrip("Z") + "+00:00").timestamp()
-    except ValueError:
-        return time.time()

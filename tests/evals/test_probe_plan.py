@@ -42,7 +42,7 @@ def test_programs_differing_in_layout_and_comments_share_a_key() -> None:
     assert [[r.sample_index for r in group] for _, group in distinct_programs(ep, rows)] == [[0, 1, 3], [2, 4]]
 
 
-def test_report_equals_probing_every_sample(pg_url: str) -> None:
+def test_report_equals_probing_every_sample(pg_url: str, sandbox_config: sandbox.SandboxConfig) -> None:
     run, rows, report = evaluate_variants(pg_url, "probe-plan", SAMPLES)
     per = {p["task_id"]: p for p in report["per_problem"]}
     assert report["problems_uniform"] == 2
@@ -61,7 +61,7 @@ def test_report_equals_probing_every_sample(pg_url: str) -> None:
         ep = HE[r.task_id]
         inputs = ranker_inputs(ep)
         fps = sandbox.run_inputs([ep.program(r.completion)], [p.args for p in inputs], ep.problem.entry_point,
-                                 labels={"bestofn.eval": run.id})[0]
+                                 labels={"bestofn.eval": run.id}, config=sandbox_config)[0]
         probe = {"inputs": [[p.args, p.expected] for p in inputs], "fps": [canonical(fp) for fp in fps]}
         naive.append(EvalSample(run_id=r.run_id, task_id=r.task_id, sample_index=r.sample_index, status="done",
                                 passed=r.passed, completion=r.completion, probe=probe))

@@ -116,6 +116,9 @@ def _remove_leftovers(db: Path) -> None:
             c.remove(force=True)
         except docker.errors.NotFound:
             pass  # gone already
+        except docker.errors.APIError as exc:  # a warm runner the engine is removing itself (auto-remove)
+            if exc.status_code != 409:
+                raise
 
 
 def _resume_and_compare(tmp_path: Path, data_dir: Path, samples: Path, sig: int) -> None:

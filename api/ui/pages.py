@@ -16,9 +16,11 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, PackageLoader, select_autoescape
 from pydantic import ValidationError
 
-from api.deps import SettingsDep, StoreDep
+from api.deps import EvalStoreDep, SettingsDep, StoreDep
+from api.routers import evals as eval_routes
+from api.routers import stats as stats_routes
 from api.routers import tasks as task_routes
-from api.ui import forms
+from api.ui import charts, forms
 from api.ui.render import code_html, diff_html, explain, pygments_css
 from bestofn.models import TERMINAL_STATUSES, TaskStatus
 from bestofn.schemas import Problem, Strategy, TestFormat
@@ -164,3 +166,40 @@ def logout() -> Response:
 def _local(target: str) -> str:
     """Only a UI path is a place to go after login (no open redirect to another site)."""
     return target if target.startswith(PREFIX + "/") and not target.startswith("//") else f"{PREFIX}/"
+
+
+@router.get("/stats", response_class=HTMLResponse)
+def stats_page(request: Request, store: StoreDep, settings: SettingsDep, principal: PrincipalDep,
+               days: int = Query(default=14, ge=1, le=366)) -> HTMLResponse:
+    """``GET /v1/stats`` as a table and charts: a key's own tasks, every key's for an admin key."""
+    report = stats_routes.get_stats(store, settings, principal, days=days)
+    return _page(request, "stats.html", report=report, days=days)
+
+
+@router.get("/stats/chart.svg")
+def stats_chart(store: StoreDep, settings: SettingsDep, principal: PrincipalDep,
+                days: int = Query(default=14, ge=1, le=366)) -> Response:
+    report = stats_routes.get_stats(store, settings, principal, days=days)
+    return Response(charts.dashboard_svg(report.rows), media_type="image/svg+xml")
+
+
+@router.get("/evals/", response_class=HTMLResponse)
+def eval_list(request: Request, store: EvalStoreDep, principal: PrincipalDep,
+              page: int = Query(default=1, ge=1, le=50_000)) -> HTMLResponse:
+    found = eval_routes.list_evals(store, principal, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
+    return _page(request, "evals.html", items=found.items, total=found.total, page=page,
+                 pages=max(1, -(-found.total // PAGE_SIZE)))
+
+
+@router.get("/evals/{run_id}", response_class=HTMLResponse)
+def eval_page(request: Request, run_id: str, store: EvalStoreDep, principal: PrincipalDep) -> HTMLResponse:
+    """pass@k, reranked pass@1 per ranker and the test-time-scaling curve of one run (404 unless the caller's)."""
+    return _page(request, "eval.html", run=eval_routes.get_eval(run_id, store, principal))
+
+
+@router.get("/evals/{run_id}/curve.png")
+def eval_curve(run_id: str, store: EvalStoreDep, principal: PrincipalDep) -> Response:
+    run = eval_routes.get_eval(run_id, store, principal)
+    if not run.report or not run.report.get("curve"):
+        raise HTTPException(404, f"eval run {run_id} has no curve yet")
+    return Response(charts.curve_png(run.report["curve"], f"{run.name}: test-time scaling"), media_type="image/png")

@@ -5,6 +5,8 @@ Two keys: ``token`` (the user) and ``other`` (someone else, whose tasks the user
 
 from __future__ import annotations
 
+import html
+import re
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,6 +15,7 @@ import httpx
 import pytest
 from sqlalchemy import create_engine
 
+from bestofn.security.auth import KEY_COOKIE
 from bestofn.security.keys import create_key
 from bestofn.testing.fake_llm import FakeLLM
 from bestofn.testing.procs import child_env, start_api
@@ -24,6 +27,15 @@ def form_for(**overrides: str) -> dict[str, str]:
     """The submit form's fields for the shared running_max problem."""
     return {"prompt": P.PROMPT, "entry_point": "running_max", "tests.format": "humaneval", "tests.code": P.CHECK,
             "n": "4", "strategy": "tests", **overrides}
+
+
+def browser_client(stack: Stack, token: str | None = None) -> httpx.Client:
+    """A client as a logged-in browser is: the key in the cookie, no Authorization header."""
+    return httpx.Client(base_url=stack.url, timeout=30, cookies={KEY_COOKIE: token} if token else None)
+
+
+def page_text(page: str) -> str:
+    return html.unescape(re.sub(r"<[^>]+>", " ", page))
 
 
 @pytest.fixture

@@ -5,25 +5,19 @@ from __future__ import annotations
 import html
 import re
 
-import httpx
+from sqlalchemy import create_engine
 
+from bestofn.models import Task
 from bestofn.security.auth import KEY_COOKIE
+from bestofn.security.keys import verify_token
+from bestofn.store import TaskStore
 from tests.e2e.conftest import Stack
 from tests.pipeline import problems as P
-from tests.ui.conftest import form_for
-
-
-def _browser(stack: Stack, token: str | None = None) -> httpx.Client:
-    """A client as a logged-in browser is: the key in the cookie, no Authorization header."""
-    return httpx.Client(base_url=stack.url, timeout=30, cookies={KEY_COOKIE: token} if token else None)
-
-
-def _text(page: str) -> str:
-    return html.unescape(re.sub(r"<[^>]+>", " ", page))
+from tests.ui.conftest import browser_client, form_for, page_text
 
 
 def test_pages_need_a_key_and_the_login_cookie_is_locked_down(ui_stack: Stack) -> None:
-    anon = _browser(ui_stack)
+    anon = browser_client(ui_stack)
     r = anon.get("/ui/tasks/new")
     assert r.status_code == 303 and r.headers["location"] == "/ui/login?next=/ui/tasks/new"
     assert anon.get("/ui/login").status_code == 200
@@ -35,16 +29,16 @@ def test_pages_need_a_key_and_the_login_cookie_is_locked_down(ui_stack: Stack) -
     assert cookie.startswith(f"{KEY_COOKIE}={ui_stack.token}")
     for attr in ("HttpOnly", "Secure", "SameSite=strict", "Path=/ui"):
         assert attr.lower() in cookie.lower(), (attr, cookie)
-    me = _browser(ui_stack, ui_stack.token)
+    me = browser_client(ui_stack, ui_stack.token)
     page = me.get("/ui/")
     assert page.status_code == 200 and "Tasks" in page.text
     # the cookie opens the pages only: the JSON API still wants the header, so no other site's form can use it
     assert me.get("/v1/tasks").status_code == 401
-    assert _browser(ui_stack, "bon_nope_nope").get("/ui/").status_code == 303
+    assert browser_client(ui_stack, "bon_nope_nope").get("/ui/").status_code == 303
 
 
 def test_every_page_sends_a_strict_csp_and_references_only_its_own_assets(ui_stack: Stack) -> None:
-    me = _browser(ui_stack, ui_stack.token)
+    me = browser_client(ui_stack, ui_stack.token)
     for path in ("/ui/", "/ui/tasks/new", "/ui/login"):
         r = me.get(path)
         assert r.status_code == 200, path
@@ -57,7 +51,7 @@ def test_every_page_sends_a_strict_csp_and_references_only_its_own_assets(ui_sta
 
 
 def test_the_form_refuses_what_the_api_refuses_with_the_same_messages(ui_stack: Stack) -> None:
-    me = _browser(ui_stack, ui_stack.token)
+    me = browser_client(ui_stack, ui_stack.token)
     cases = [
         (form_for(prompt="   "), {"prompt": "   ", "entry_point": "running_max",
                                    "tests": {"format": "humaneval", "code": P.CHECK}, "n": "4", "strategy": "tests"}),
@@ -93,7 +87,7 @@ def test_the_form_refuses_what_the_api_refuses_with_the_same_messages(ui_stack: 
 
 def test_a_task_submitted_through_the_form_shows_its_decision_candidates_and_diff(ui_stack: Stack) -> None:
     ui_stack.fake.add("running_max", P.WRONG, P.SLOW_OK, P.FAST_OK, P.PARTLY_WRONG)
-    me = _browser(ui_stack, ui_stack.token)
+    me = browser_client(ui_stack, ui_stack.token)
     r = me.post("/ui/tasks/new", data=form_for())
     assert r.status_code == 303, r.text[:500]
     task_id = r.headers["location"].rsplit("/", 1)[1]
@@ -102,7 +96,7 @@ def test_a_task_submitted_through_the_form_shows_its_decision_candidates_and_dif
     winner = view["winner"]["index"]
     page = me.get(f"/ui/tasks/{task_id}")
     assert page.status_code == 200
-    text = _text(page.text)
+    text = page_text(page.text)
     assert view["decision"]["reason"] in text
     assert f"Candidate {winner} won by tests" in text
     assert f'href="/ui/tasks/{task_id}/candidates/{winner}"' in page.text
@@ -117,11 +111,11 @@ def test_a_task_submitted_through_the_form_shows_its_decision_candidates_and_dif
     assert failing and all(html.escape(t["message"]) in page.text for t in failing if t["message"])
     # the live fragment is the same view
     live = me.get(f"/ui/tasks/{task_id}/live")
-    assert live.status_code == 200 and view["decision"]["reason"] in _text(live.text)
+    assert live.status_code == 200 and view["decision"]["reason"] in page_text(live.text)
     # a diff of the wrong candidate against the winner
     diff = me.get(f"/ui/tasks/{task_id}/candidates/{wrong['index']}")
     assert diff.status_code == 200
-    dtext = _text(diff.text)
+    dtext = page_text(diff.text)
     assert f"--- candidate {winner}" in dtext and f"+++ candidate {wrong['index']}" in dtext
     assert "+    return sorted(xs)" in dtext
     assert f"Diff against candidate {winner} (the winner)" in dtext
@@ -137,9 +131,9 @@ def test_another_keys_task_is_a_404_on_every_page(ui_stack: Stack) -> None:
     ui_stack.fake.add("running_max", P.FAST_OK)
     task_id = ui_stack.submit(P.problem(n=1).model_dump(mode="json", exclude_none=True))
     ui_stack.wait(task_id)
-    mine = _browser(ui_stack, ui_stack.token)
+    mine = browser_client(ui_stack, ui_stack.token)
     assert mine.get(f"/ui/tasks/{task_id}").status_code == 200
-    theirs = _browser(ui_stack, ui_stack.extra["other"])
+    theirs = browser_client(ui_stack, ui_stack.extra["other"])
     for path in (f"/ui/tasks/{task_id}", f"/ui/tasks/{task_id}/live", f"/ui/tasks/{task_id}/candidates/0"):
         r = theirs.get(path)
         assert r.status_code == 404, (path, r.status_code)
@@ -149,12 +143,6 @@ def test_another_keys_task_is_a_404_on_every_page(ui_stack: Stack) -> None:
 
 
 def test_pagination_walks_every_task_once(ui_stack: Stack) -> None:
-    from sqlalchemy import create_engine
-
-    from bestofn.models import Task
-    from bestofn.security.keys import verify_token
-    from bestofn.store import TaskStore
-
     engine = create_engine(ui_stack.env["BESTOFN_DATABASE_URL"])
     key_id = verify_token(engine, ui_stack.token).id  # type: ignore[union-attr]
     ids = []
@@ -165,7 +153,7 @@ def test_pagination_walks_every_task_once(ui_stack: Stack) -> None:
             ids.append(t.id)
         s.commit()
     engine.dispose()
-    me = _browser(ui_stack, ui_stack.token)
+    me = browser_client(ui_stack, ui_stack.token)
     seen = []
     for page in (1, 2):
         text = me.get("/ui/", params={"page": page, "strategy": "single"}).text

@@ -42,19 +42,24 @@ def dashboard_svg(rows: list[StatsRow]) -> bytes:
     fig = Figure(figsize=(10, 10), dpi=100)
     FigureCanvasSVG(fig)
     axes = fig.subplots(3, 2)
+    labels = [d.isoformat()[5:] for d in days]  # every panel shares the days, so they line up
     for ax, (title, ylabel, value, ylim) in zip(axes.flat, PANELS):
+        ax.plot(labels, [0.0] * len(labels), alpha=0)  # the day axis, even where a panel has no value
+        drawn = 0
         for strategy in strategies:
             xs = [d for d in days if (d, strategy) in by and value(by[(d, strategy)]) is not None]
             ax.plot([d.isoformat()[5:] for d in xs], [value(by[(d, strategy)]) for d in xs], marker="o",
                     label=strategy)
+            drawn += len(xs)
+        if not drawn:
+            ax.text(0.5, 0.5, "no data in these days", ha="center", va="center", transform=ax.transAxes,
+                    color="0.4")
         ax.set_title(title)
         ax.set_ylabel(ylabel)
         if ylim:
             ax.set_ylim(*ylim)
         ax.grid(True, alpha=0.3)
         ax.tick_params(axis="x", labelrotation=45, labelsize=8)
-        if not rows:
-            ax.text(0.5, 0.5, "no tasks yet", ha="center", va="center", transform=ax.transAxes)
     if strategies:
         axes.flat[0].legend(loc="lower left", fontsize=8)
     fig.tight_layout()

@@ -8,7 +8,9 @@ log still shows a request that tried.
 
 from __future__ import annotations
 
+import base64
 import json
+import os
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -31,6 +33,18 @@ class Recorder:
     driver: webdriver.Chrome
     requests: list[str] = field(default_factory=list)
     statuses: dict[str, int] = field(default_factory=dict)
+
+    def screenshot(self, name: str) -> None:
+        """The whole page as PNG into $BESTOFN_UI_SCREENSHOTS (scripts/ui_screenshots.sh sets it for the README)."""
+        folder = os.environ.get("BESTOFN_UI_SCREENSHOTS")
+        if not folder:
+            return
+        size = self.driver.execute_cdp_cmd("Page.getLayoutMetrics", {})["cssContentSize"]
+        clip = {"x": 0, "y": 0, "width": size["width"], "height": min(size["height"], 5000), "scale": 1}
+        shot = self.driver.execute_cdp_cmd("Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True,
+                                                                      "clip": clip})
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        (Path(folder) / f"{name}.png").write_bytes(base64.b64decode(shot["data"]))
 
     def drain(self) -> None:
         for entry in self.driver.get_log("performance"):

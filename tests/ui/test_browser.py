@@ -55,7 +55,8 @@ def test_submit_watch_inspect_and_stay_on_127_0_0_1(ui_stack: Stack, tmp_path: P
 
         # a bad form: its errors next to the fields, nothing stored
         _fill(rec, form_for(prompt=" ", n="0"))
-        errors = {e.get_attribute("data-field"): e.text for e in d.find_elements(By.CSS_SELECTOR, ".field-error")}
+        shown = WebDriverWait(d, WAIT_S).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".field-error"))
+        errors = {e.get_attribute("data-field"): e.text for e in shown}
         assert set(errors) == {"prompt", "n"}, errors
         assert "greater than or equal to 1" in errors["n"]
         assert ui_stack.http.get("/v1/tasks").json()["total"] == 0
@@ -77,6 +78,7 @@ def test_submit_watch_inspect_and_stay_on_127_0_0_1(ui_stack: Stack, tmp_path: P
         view = ui_stack.http.get(f"/v1/tasks/{task_id}").json()
         assert view["decision"]["reason"] in d.find_element(By.ID, "decision-reason").text
         winner = view["winner"]["index"]
+        rec.screenshot("task")
 
         # open the winner
         d.find_element(By.ID, "open-winner").click()
@@ -93,6 +95,15 @@ def test_submit_watch_inspect_and_stay_on_127_0_0_1(ui_stack: Stack, tmp_path: P
         WebDriverWait(d, WAIT_S).until(lambda d: d.find_elements(By.ID, "diff-body"))
         diff = d.find_element(By.ID, "diff-body").text
         assert f"--- candidate {winner}" in diff and f"+++ candidate {loser}" in diff, diff
+        rec.screenshot("diff")
+
+        # the dashboard: its chart is drawn by the server and loads under the page's policy
+        d.get(base + "/ui/stats")
+        chart = d.find_element(By.ID, "stats-chart")
+        WebDriverWait(d, WAIT_S).until(lambda d: d.execute_script("return arguments[0].complete", chart))
+        assert d.execute_script("return arguments[0].naturalWidth", chart) > 0
+        assert "tests" in d.find_element(By.ID, "stats-table").text
+        rec.screenshot("dashboard")
 
         # another key: the same task page is a 404
         d.get(base + "/ui/")

@@ -1,4 +1,4 @@
-"""A real stack with API keys required: uvicorn API + Celery worker, Postgres, Redis, the scripted LLM.
+"""The e2e stack (uvicorn API + Celery worker, Postgres, Redis, the scripted LLM) with API keys required.
 
 Two keys: ``token`` (the user) and ``other`` (someone else, whose tasks the user must not see).
 """
@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import html
 import re
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,8 +17,7 @@ from sqlalchemy import create_engine
 from bestofn.security.auth import KEY_COOKIE
 from bestofn.security.keys import create_key
 from bestofn.testing.fake_llm import FakeLLM
-from bestofn.testing.procs import child_env, start_api
-from tests.e2e.conftest import Stack
+from tests.e2e.conftest import Stack, running_stack
 from tests.pipeline import problems as P
 
 
@@ -40,28 +38,9 @@ def page_text(page: str) -> str:
 
 @pytest.fixture
 def ui_stack(pg_url: str, redis_url: str, fake_llm: FakeLLM, tmp_path: Path) -> Iterator[Stack]:
-    env = child_env(
-        BESTOFN_CELERY_QUEUE=f"bestofn-test-{uuid.uuid4().hex[:8]}",
-        BESTOFN_DATABASE_URL=pg_url,
-        BESTOFN_REDIS_URL=redis_url,
-        BESTOFN_REQUIRE_API_KEY="true",
-        BESTOFN_DATA_DIR=str(tmp_path),
-        OPENAI_BASE_URL=fake_llm.base_url,
-        OPENAI_API_KEY="sk-test-never-leaks",
-        BESTOFN_LLM_MAX_RETRIES="0",
-    )
-    engine = create_engine(pg_url)
-    token, other = create_key(engine, "ui").token, create_key(engine, "someone else").token
-    engine.dispose()
-    api, url = start_api(env, tmp_path / "api.log")
-    http = httpx.Client(base_url=url, timeout=30, headers={"Authorization": f"Bearer {token}"})
-    st = Stack(url=url, env=env, api=api, workers=[], logs=tmp_path, fake=fake_llm, http=http, token=token,
-               extra={"other": other})
-    st.add_worker("w1")
-    try:
+    with running_stack(pg_url, redis_url, fake_llm, tmp_path, BESTOFN_REQUIRE_API_KEY="true",
+                       BESTOFN_DATA_DIR=str(tmp_path)) as st:
+        engine = create_engine(pg_url)
+        st.extra["other"] = create_key(engine, "someone else").token
+        engine.dispose()
         yield st
-    finally:
-        for w in st.workers:
-            w.stop()
-        api.stop()
-        http.close()

@@ -34,17 +34,23 @@ class Recorder:
     requests: list[str] = field(default_factory=list)
     statuses: dict[str, int] = field(default_factory=dict)
 
-    def screenshot(self, name: str) -> None:
-        """The whole page as PNG into $BESTOFN_UI_SCREENSHOTS (scripts/ui_screenshots.sh sets it for the README)."""
+    def screenshot(self, name: str, phone: bool = False) -> None:
+        """The whole page as PNG into $BESTOFN_UI_SCREENSHOTS (scripts/ui_screenshots.sh sets it for the README);
+        ``phone``: at a phone's width (390 CSS pixels)."""
         folder = os.environ.get("BESTOFN_UI_SCREENSHOTS")
         if not folder:
             return
+        if phone:
+            self.driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                                        {"width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": True})
         size = self.driver.execute_cdp_cmd("Page.getLayoutMetrics", {})["cssContentSize"]
         clip = {"x": 0, "y": 0, "width": size["width"], "height": min(size["height"], 5000), "scale": 1}
         shot = self.driver.execute_cdp_cmd("Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True,
                                                                       "clip": clip})
         Path(folder).mkdir(parents=True, exist_ok=True)
         (Path(folder) / f"{name}.png").write_bytes(base64.b64decode(shot["data"]))
+        if phone:
+            self.driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
 
     def drain(self) -> None:
         for entry in self.driver.get_log("performance"):

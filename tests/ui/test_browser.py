@@ -79,6 +79,12 @@ def test_submit_watch_inspect_and_stay_on_127_0_0_1(ui_stack: Stack, tmp_path: P
         assert view["decision"]["reason"] in d.find_element(By.ID, "decision-reason").text
         winner = view["winner"]["index"]
         rec.screenshot("task")
+        rec.screenshot("task-phone", phone=True)
+        # readable on a phone: at 390 CSS pixels nothing makes the page scroll sideways (wide tables scroll in their box)
+        d.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {"width": 390, "height": 844, "deviceScaleFactor": 1,
+                                                                 "mobile": True})
+        assert d.execute_script("return document.documentElement.scrollWidth") <= 390
+        d.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
 
         # open the winner
         d.find_element(By.ID, "open-winner").click()

@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from api.docs import add_offline_docs
 from api.errors import add_error_handlers
 from api.routers import evals, metrics, stats, tasks
+from api.ui import add_ui
 from bestofn import __version__
 from bestofn.budget.policy import load_policy
 from bestofn.logs import configure_logging
@@ -53,6 +54,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(stats.router)
     app.include_router(metrics.router)
     app.include_router(evals.router)
+    add_ui(app)  # the browser pages under /ui (api/ui)
     return app
 
 

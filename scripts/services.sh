@@ -21,8 +21,10 @@ command -v debootstrap >/dev/null 2>&1 || need_pkgs+=(debootstrap)
 if ! $only_docker; then
   command -v redis-server >/dev/null 2>&1 || need_pkgs+=(redis-server)
   ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || need_pkgs+=(postgresql)
-  # headless Chromium renders /docs and /redoc offline in tests/api (--dump-dom: no driver needed)
+  # headless Chromium renders /docs and /redoc offline in tests/api (--dump-dom: no driver needed);
+  # tests/ui drive it through Selenium, which needs Debian's matching chromium-driver
   command -v chromium >/dev/null 2>&1 || need_pkgs+=(chromium)
+  command -v chromedriver >/dev/null 2>&1 || need_pkgs+=(chromium-driver)
 fi
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   say "installing ${need_pkgs[*]} from Debian's packages"

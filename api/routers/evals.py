@@ -7,19 +7,28 @@ work (generate mode also to the budget, in ``create_eval``).
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
+from pydantic import BaseModel
+from sqlmodel import col, func, select
 
 from api.deps import EvalStoreDep, SettingsDep
 from api.errors import field_error, not_found
 from bestofn.dispatch import enqueue_eval
 from bestofn.errors import ProblemRejected
-from bestofn.evals.models import EvalAccepted, EvalCreate, EvalRun, EvalView
+from bestofn.evals.models import EvalAccepted, EvalCreate, EvalRun, EvalStatus, EvalView
 from bestofn.evals.service import EvalConflict, create_eval, eval_view
 from bestofn.evals.store import EvalStore
 from bestofn.models import is_row_id
 from bestofn.security.auth import Principal, PrincipalDep, admit_task, owner_of, visible
 
 router = APIRouter(prefix="/v1/evals", tags=["evals"])
+
+
+class EvalPage(BaseModel):
+    items: list[EvalView]
+    total: int
+    limit: int
+    offset: int
 
 
 @router.post("", status_code=202, response_model=EvalAccepted)
@@ -49,3 +58,19 @@ def get_eval(run_id: str, store: EvalStoreDep, principal: PrincipalDep) -> EvalV
     if run is None:
         raise not_found("eval run", run_id)
     return eval_view(run, store)
+
+
+@router.get("", response_model=EvalPage)
+def list_evals(store: EvalStoreDep, principal: PrincipalDep, status: EvalStatus | None = None,
+               limit: int = Query(default=20, ge=1, le=200),
+               offset: int = Query(default=0, ge=0, le=1_000_000)) -> EvalPage:
+    """Newest first, filtered by status (a key sees only its own runs)."""
+    query = select(EvalRun)
+    if principal is not None:
+        query = query.where(EvalRun.api_key_id == principal.key_id)
+    if status:
+        query = query.where(EvalRun.status == status)
+    with store.session() as s:
+        total = s.exec(select(func.count()).select_from(query.subquery())).one()
+        rows = s.exec(query.order_by(col(EvalRun.created_at).desc(), col(EvalRun.id)).offset(offset).limit(limit)).all()
+    return EvalPage(items=[eval_view(r, store) for r in rows], total=total, limit=limit, offset=offset)

@@ -24,8 +24,12 @@ from bestofn.security.quota import QuotaExceeded, admission
 from bestofn.security.ratelimit import Limiter, make_limiter
 from bestofn.settings import Settings, get_settings
 
-PUBLIC_PATHS = frozenset({"/healthz"})
+PUBLIC_PATHS = frozenset({"/healthz", "/ui/login", "/ui/logout"})  # the UI's login page takes the key itself
 _CHALLENGE = {"WWW-Authenticate": "Bearer"}
+KEY_COOKIE = "bestofn_key"
+"""The browser UI's cookie holding the key (set by api/ui on login: http-only, Secure, SameSite=Strict)."""
+COOKIE_SCOPE = "/ui/"
+"""The cookie counts only on the UI's pages: the JSON API takes the header alone, so no cross-site form reaches it."""
 
 
 @dataclass(frozen=True)
@@ -49,7 +53,11 @@ def _token(request: Request) -> str | None:
     scheme, _, value = auth.partition(" ")
     if scheme.lower() == "bearer" and value.strip():
         return value.strip()
-    return request.headers.get("x-api-key") or None
+    if request.headers.get("x-api-key"):
+        return request.headers["x-api-key"]
+    if request.url.path.startswith(COOKIE_SCOPE):
+        return request.cookies.get(KEY_COOKIE) or None
+    return None
 
 
 def _engine() -> Engine:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -54,10 +55,11 @@ class Stack:
         return w
 
 
-@pytest.fixture
-def stack(pg_url: str, redis_url: str, fake_llm: FakeLLM, tmp_path: Path) -> Iterator[Stack]:
+@contextmanager
+def running_stack(pg_url: str, redis_url: str, fake_llm: FakeLLM, tmp_path: Path, **env: str) -> Iterator[Stack]:
+    """The API and one worker on a fresh queue, with ``env`` overrides (tests/ui require API keys this way)."""
     queue = f"bestofn-test-{uuid.uuid4().hex[:8]}"  # isolates concurrent stacks on one Redis
-    env = child_env(
+    child = child_env(
         BESTOFN_CELERY_QUEUE=queue,
         BESTOFN_DATABASE_URL=pg_url,
         BESTOFN_REDIS_URL=redis_url,
@@ -66,13 +68,14 @@ def stack(pg_url: str, redis_url: str, fake_llm: FakeLLM, tmp_path: Path) -> Ite
         BESTOFN_BROKER_VISIBILITY_TIMEOUT_S="6",
         BESTOFN_TASK_LEASE_S="4",
         BESTOFN_LLM_MAX_RETRIES="0",
+        **env,
     )
     engine = create_engine(pg_url)
     token = create_key(engine, "e2e").token
     engine.dispose()
-    api, url = start_api(env, tmp_path / "api.log")
+    api, url = start_api(child, tmp_path / "api.log")
     http = httpx.Client(base_url=url, timeout=30, headers={"Authorization": f"Bearer {token}"})
-    st = Stack(url=url, env=env, api=api, workers=[], logs=tmp_path, fake=fake_llm, http=http, token=token)
+    st = Stack(url=url, env=child, api=api, workers=[], logs=tmp_path, fake=fake_llm, http=http, token=token)
     st.add_worker("w1")
     try:
         yield st
@@ -81,3 +84,9 @@ def stack(pg_url: str, redis_url: str, fake_llm: FakeLLM, tmp_path: Path) -> Ite
             w.stop()
         api.stop()
         http.close()
+
+
+@pytest.fixture
+def stack(pg_url: str, redis_url: str, fake_llm: FakeLLM, tmp_path: Path) -> Iterator[Stack]:
+    with running_stack(pg_url, redis_url, fake_llm, tmp_path) as st:
+        yield st

@@ -27,20 +27,7 @@ _HERE = Path(__file__).resolve().parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
 sys.path.insert(0, str(_HERE.parent))
 
-PROMPT = '''def running_max(xs: list[int]) -> list[int]:
-    """Return the running maximum of xs.
-    >>> running_max([1, 3, 2, 5])
-    [1, 3, 3, 5]
-    """
-'''
-CHECK = '''
-def check(candidate):
-    assert candidate([]) == []
-    assert candidate([1, 3, 2, 5]) == [1, 3, 3, 5]
-    assert candidate([5, 4, 3]) == [5, 5, 5]
-'''
-OK = "```python\ndef running_max(xs):\n    out, best = [], None\n    for x in xs:\n        best = x if best is None or x > best else best\n        out.append(best)\n    return out\n```"
-WRONG = "```python\ndef running_max(xs):\n    return sorted(xs)\n```"
+from bench.pipeline import CHECK, OK, PROMPT, WRONG  # noqa: E402  (the pipeline bench's problem and replies)
 
 
 def main() -> None:

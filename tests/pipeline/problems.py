@@ -83,3 +83,14 @@ def running_max(xs):
         out.append(best)
     return out
 ```'''
+
+
+def run_problem(store, fake, **overrides: object):  # type: ignore[no-untyped-def]
+    """Submit ``problem(**overrides)`` and run it to the end against ``fake``: (outcome, the task's view)."""
+    from bestofn.llm import make_client
+    from bestofn.pipeline import run_task
+    from bestofn.service import create_task, task_view
+
+    task = create_task(problem(**overrides), store=store)
+    outcome = run_task(task.id, client=make_client(base_url=fake.base_url), store=store)
+    return outcome, task_view(store.get(task.id), store)

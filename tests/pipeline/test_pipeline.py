@@ -7,7 +7,6 @@ from pydantic import ValidationError
 from sqlmodel import select
 
 from bestofn.budget.spend import spend_by_model_day, utc_day_start
-from bestofn.db import make_engine
 from bestofn.llm import make_client
 from bestofn.models import CandidateRow, ExecutionRow
 from bestofn.pipeline import run_task
@@ -18,15 +17,8 @@ from bestofn.testing.fake_llm import FakeLLM, Reply
 from tests.pipeline import problems as P
 
 
-@pytest.fixture
-def store(pg_url: str) -> TaskStore:
-    return TaskStore(make_engine(pg_url))
-
-
 def _run(store: TaskStore, fake: FakeLLM, **overrides: object):
-    task = create_task(P.problem(**overrides), store=store)
-    outcome = run_task(task.id, client=make_client(base_url=fake.base_url), store=store)
-    return outcome, task_view(store.get(task.id), store)
+    return P.run_problem(store, fake, **overrides)
 
 
 def test_ranks_fast_correct_over_slow_correct_over_partial_over_wrong(store: TaskStore, fake_llm: FakeLLM) -> None:

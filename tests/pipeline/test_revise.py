@@ -14,10 +14,9 @@ from pydantic import ValidationError
 from bestofn.llm import make_client
 from bestofn.pipeline import run_task
 from bestofn.prompts import REVISE_ASK
-from bestofn.service import create_task, task_view
+from bestofn.service import create_task
 from bestofn.settings import get_settings
 from bestofn.testing.fake_llm import FakeLLM, Reply, messages_text
-from bestofn.db import make_engine
 from bestofn.store import TaskStore
 from tests.pipeline import problems as P
 
@@ -25,15 +24,8 @@ REVISION = REVISE_ASK.split("\n")[0][:40]  # text only a revision request holds
 FAILING_ASSERT = "candidate([-2, -1, -3])"  # the assertion PARTLY_WRONG fails
 
 
-@pytest.fixture
-def store(pg_url: str) -> TaskStore:
-    return TaskStore(make_engine(pg_url))
-
-
 def _run(store: TaskStore, fake: FakeLLM, **overrides: object):
-    task = create_task(P.problem(**overrides), store=store)
-    outcome = run_task(task.id, client=make_client(base_url=fake.base_url), store=store)
-    return outcome, task_view(store.get(task.id), store)
+    return P.run_problem(store, fake, **overrides)
 
 
 def _fix_if_told(body: dict[str, Any]) -> Reply:

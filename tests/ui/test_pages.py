@@ -160,3 +160,7 @@ def test_pagination_walks_every_task_once(ui_stack: Stack) -> None:
         seen += re.findall(r'href="/ui/tasks/([0-9a-f]{32})"', text)
         assert f"page {page} of 2" in text
     assert sorted(seen) == sorted(ids)
+    bad = me.get("/ui/", params={"page": 0})  # a bad query is a page naming the field, not the API's JSON
+    assert bad.status_code == 422 and "<html" in bad.text and "invalid field(s): page" in bad.text
+    assert me.get("/v1/tasks", params={"limit": 0}, headers={"Authorization": f"Bearer {ui_stack.token}"}).json()[
+        "message"].startswith("invalid field(s)")

@@ -16,8 +16,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import docker
-import docker.errors
 import pytest
 
 from bench.humaneval_variants import variant_samples
@@ -27,6 +25,8 @@ from bestofn.evals.datasets import load_dataset
 from bestofn.evals.runner import run_eval, start_run
 from bestofn.evals.samples import Sample
 from bestofn.evals.store import EvalStore
+from bestofn.settings import get_settings
+from sandbox import reap
 from tests.evals.conftest import CLI, REPO, cli_env, run_cli, write_samples
 
 pytestmark = pytest.mark.usefixtures("no_eval_containers_left")
@@ -107,18 +107,10 @@ def _interrupt_cli(samples: Path, data_dir: Path, sig: int) -> subprocess.Popen[
 
 
 def _remove_leftovers(db: Path) -> None:
-    """What the reaper does for a killed process: remove the run's containers."""
+    """What the reaper does for a killed process: remove the run's containers (the project's own reaper)."""
     with sqlite3.connect(db, timeout=30) as conn:
         (run_id,) = conn.execute("SELECT id FROM eval_run").fetchone()
-    client = docker.from_env()
-    for c in client.containers.list(all=True, sparse=True, filters={"label": f"bestofn.eval={run_id}"}):
-        try:
-            c.remove(force=True)
-        except docker.errors.NotFound:
-            pass  # gone already
-        except docker.errors.APIError as exc:  # a warm runner the engine is removing itself (auto-remove)
-            if exc.status_code != 409:
-                raise
+    reap(0.0, labels={"eval": run_id}, config=get_settings().sandbox_config())
 
 
 def _resume_and_compare(tmp_path: Path, data_dir: Path, samples: Path, sig: int) -> None:

@@ -24,9 +24,9 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from bestofn.errors import ProblemRejected
 from bestofn.trace import DecisionTrace
-from bestofn.validation import suite_error
+from bestofn.validation import native_tests_error, suite_error
 
-TestFormat = Literal["pytest", "humaneval", "io"]
+TestFormat = Literal["pytest", "humaneval", "io", "native"]
 ExecStatus = Literal["passed", "failed", "error", "timeout", "oom", "syntax_error"]
 Strategy = Literal["auto", "tests", "self_consistency", "codet", "majority_vote", "judge", "single", "revise"]
 ReasoningEffort = Literal["low", "medium", "high"]
@@ -44,12 +44,15 @@ class TestSuite(BaseModel):
       the problem's ``entry_point`` names the function under test.
     - ``io``: a JSON list of ``{"input": str, "output": str}``; the solution is a program
       reading stdin.
+    - ``native``: a test program in the problem's language that calls the candidate, as
+      MultiPL-E ships it (its ``tests`` field verbatim); each assertion is one test, graded
+      in the candidate's own process (``trust: "in_process"``), see ``sandbox/native/``.
     """
 
     model_config = ConfigDict(extra="forbid")
 
     format: TestFormat
-    code: str = Field(min_length=1, description="pytest source, check() source, or JSON list of io pairs")
+    code: str = Field(min_length=1, description="pytest source, check() source, JSON list of io pairs, or a native test program")
 
     @field_validator("code")
     @classmethod
@@ -205,6 +208,22 @@ def _entry_point_for_tests(model: Any) -> Any:
     return model
 
 
+def _native_tests_fit(model: Any) -> Any:
+    """native tests are read in the problem's language: a program with no assertion its instrumentation
+    can report on would score every candidate 0/0, so it is refused naming ``tests.code``.
+
+    A model validator shared by ``Runnable`` and ``Problem`` (python when the model has no language).
+    """
+    tests = model.tests
+    if tests is not None and tests.format == "native":
+        language = str(getattr(model, "language", None) or "python")
+        if why := native_tests_error(language, tests.code):
+            raise ValidationError.from_exception_data(type(model).__name__, [InitErrorDetails(
+                type=PydanticCustomError("tests_format", "{why}", {"why": why}),
+                loc=("tests", "code"), input=tests.code)])
+    return model
+
+
 class Runnable(BaseModel):
     """What the sandbox needs to run a suite, under the same rules as ``Problem`` (see ``check_runnable``)."""
 
@@ -215,6 +234,7 @@ class Runnable(BaseModel):
     limits: Limits = Field(default_factory=Limits)
 
     _entry_point = model_validator(mode="after")(_entry_point_for_tests)
+    _native = model_validator(mode="after")(_native_tests_fit)
 
 
 def check_runnable(tests: TestSuite | None, entry_point: str | None, limits: Limits | None = None) -> None:
@@ -272,6 +292,7 @@ class Problem(BaseModel):
         return v
 
     _entry_point = model_validator(mode="after")(_entry_point_for_tests)
+    _native = model_validator(mode="after")(_native_tests_fit)
 
     @model_validator(mode="after")
     def _revisions_need_a_reviser(self) -> "Problem":

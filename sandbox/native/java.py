@@ -69,9 +69,9 @@ def instrument(candidate: str, tests: str, nonce: str, chars: int) -> tuple[str,
     source = candidate + "\n" + closers + body
     source = PUBLIC_CLASS.sub(lambda c: c.group(0) if c.group(3) == "Main" else c.group(1) + c.group(2), source)
     holder = _class_holding_main(source)
-    if holder is None:
+    if holder is None and candidate.strip():
         raise NativeTestsError("the Java tests' main is not inside a class")
-    if holder != "Main":
+    if holder not in (None, "Main"):
         if re.search(r"\bclass\s+Main\b", scan.mask(source, "java")):
             raise NativeTestsError(f"the tests' main is in class {holder}, and another class is named Main")
         source += ("\nclass Main {\n    public static void main(String[] args) throws Throwable "

@@ -23,7 +23,7 @@ ALIASES: dict[str, str] = {
 }
 
 # (language -> tests formats it can run); python's function formats run its code in-process
-# behind the trusted grader, the others only as stdin/stdout programs so far
+# behind the trusted grader; "native" is a test program in the language (sandbox/native/), python's graded as humaneval
 FORMATS: dict[str, tuple[str, ...]] = {
     "python": ("pytest", "humaneval", "io", "native"),
     **{name: ("io", "native") for name in LANGUAGES if name != "python"},

@@ -16,6 +16,8 @@ from typing import Callable, Literal
 from bestofn.schemas import ExecutionResult, Limits, TestSuite, check_runnable
 from sandbox.config import SandboxConfig, resolve
 from sandbox.container import ContainerRun, Record
+from sandbox.native import NativeProgram
+from sandbox.native import run as native_run
 from sandbox.parse import failure_result, record_fingerprints, record_to_result
 from sandbox.payload import Item, probe_payload, tests_payload
 from sandbox.per_candidate import Grade, run_one, run_per_candidate
@@ -32,6 +34,23 @@ def _grade_tests(index: int, record: Record | None, run: ContainerRun, isolation
     return failure_result(
         isolation=isolation, timed_out=run.timed_out, oom_killed=run.oom_killed, exit_code=run.exit_code, message=why,
     )
+
+
+def _grader(programs: dict[int, NativeProgram]) -> Grade[ExecutionResult]:
+    """``_grade_tests``, with a native program's report read into test events first."""
+    if not programs:
+        return _grade_tests
+
+    def grade(index: int, record: Record | None, run: ContainerRun, isolation: str) -> ExecutionResult:
+        if record is not None:
+            record = native_run.with_events(record, programs[index])
+        return _grade_tests(index, record, run, isolation)
+    return grade
+
+
+def _source(programs: dict[int, NativeProgram], items: list[Item]) -> list[Item]:
+    """The code each candidate is run as: its native program when it has one."""
+    return [(i, programs[i].source) if i in programs else (i, code) for i, code in items]
 
 
 def _grade_probe(n_inputs: int) -> Grade[list[str]]:
@@ -54,9 +73,12 @@ def run_candidate(
     side, so helpers the tests call are the problem's, not the candidate's. ``language``:
     a name of ``bestofn.languages`` (or an alias); compiled languages compile once per candidate.
     """
-    rl = resolve(limits, config, check_runnable(tests, entry_point, limits, language))
-    return run_one((0, code), lambda items: tests_payload(items, tests, entry_point, rl, prelude), _grade_tests, rl,
-                   dict(labels or {}), config)
+    language = check_runnable(tests, entry_point, limits, language)
+    rl = resolve(limits, config, language)
+    tests, entry_point = native_run.as_runnable(tests, entry_point, language)
+    programs = native_run.programs([(0, code)], tests, language)
+    return run_one((0, code), lambda items: tests_payload(_source(programs, items), tests, entry_point, rl, prelude),
+                   _grader(programs), rl, dict(labels or {}), config)
 
 
 def run_many(
@@ -71,17 +93,21 @@ def run_many(
     ``prelude`` and ``language`` as for ``run_candidate``; ``pool``: per_task runs on the caller's
     warm runners (made with the same ``config``; a runner serves only its own language).
     """
-    rl = resolve(limits, config, check_runnable(tests, entry_point, limits, language))
+    language = check_runnable(tests, entry_point, limits, language)
+    rl = resolve(limits, config, language)
     _same_config(pool, config)
     items: list[Item] = list(enumerate(codes))
+    tests, entry_point = native_run.as_runnable(tests, entry_point, language)
+    programs = native_run.programs(items, tests, language)
+    grade = _grader(programs)
 
     def build(batch: list[Item]) -> dict:
-        return tests_payload(batch, tests, entry_point, rl, prelude)
+        return tests_payload(_source(programs, batch), tests, entry_point, rl, prelude)
 
     if (mode or config.isolation) == "per_task":
-        results = run_per_task(items, build, _grade_tests, rl, dict(labels or {}), config, on_result, pool=pool)
+        results = run_per_task(items, build, grade, rl, dict(labels or {}), config, on_result, pool=pool)
     else:
-        results = run_per_candidate(items, build, _grade_tests, rl, dict(labels or {}), config, on_result)
+        results = run_per_candidate(items, build, grade, rl, dict(labels or {}), config, on_result)
     return [results[i] for i, _ in items]
 
 

@@ -209,7 +209,9 @@ def _grade_record(record: dict[str, Any], *, isolation: str, container_oom: bool
     if problems:
         stderr = "\n".join(problems) + ("\n" + stderr if stderr else "")
     # measured by the trusted side: the grader's per-test clock, the supervisor's wall clock on timeout
-    runtime = float(record.get("wall_ms") or 0.0) if record.get("timed_out") else sum(t.duration_ms for t in tests)
+    # (a native test program is timed as one run: its assertions share one process)
+    whole_run = record.get("timed_out") or record.get("native")
+    runtime = float(record.get("wall_ms") or 0.0) if whole_run else sum(t.duration_ms for t in tests)
     return ExecutionResult(
         status=status,
         all_passed=status == "passed",

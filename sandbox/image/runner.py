@@ -47,6 +47,7 @@ _empty_dir = empty_dir  # the name older tests know
 FINGERPRINT_LIMIT = 2048
 COMPILER_OUTPUT_LIMIT = 256 * 1024  # bytes read from a compiler's stdout and stderr each
 COMPILER_MESSAGE_LIMIT = 4000  # characters of its message kept in the result
+REPORT_LIMIT = 1024 * 1024  # bytes of a native test program's report read (about 10,000 assertions)
 EVENTS_LIMIT = 4 * 1024 * 1024  # bytes of events read from one grader
 EVENT_LINE_LIMIT = 64 * 1024
 TESTS_KEPT = 1000  # per-test details kept; beyond, outcomes are only counted (bounded records)
@@ -210,18 +211,19 @@ class Supervisor:
         return now
 
     # ------------------------------------------------------------ plumbing
-    def spawn(self, mode, index, stdin_fd=None, out_limit=None, keep_writers=False, cpu_timeout=None):
+    def spawn(self, mode, index, stdin_fd=None, out_limit=None, keep_writers=False, cpu_timeout=None, extra_fds=()):
         """A candidate process: (pid, our channel socket, Streams of its stdout/stderr, (out_r, err_r)[, writers]).
 
         ``keep_writers``: also return our write ends of its stdout/stderr, for the grader to share;
-        ``cpu_timeout``: seconds its CPU rlimit follows (default: the run's timeout).
+        ``cpu_timeout``: seconds its CPU rlimit follows (default: the run's timeout); ``extra_fds``:
+        more fds it gets, as 4, 5, ... (the caller closes its own copies).
         """
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         out_r, out_w = os.pipe()
         err_r, err_w = os.pipe()
         stdin = stdin_fd if stdin_fd is not None else os.open(os.devnull, os.O_RDONLY)
         try:
-            pid = self.zygote.spawn(mode, [stdin, out_w, err_w, theirs.fileno()], self.cand_uid, self.cand_gid,
+            pid = self.zygote.spawn(mode, [stdin, out_w, err_w, theirs.fileno(), *extra_fds], self.cand_uid, self.cand_gid,
                                     cpu_timeout or self.timeout, self.fsize, f"c{index}")
         except BaseException:
             for fd in (out_r, err_r, out_w, err_w):
@@ -282,6 +284,8 @@ class Supervisor:
             return self.probe(cand)
         if fmt == "io":
             return self.grade_io(cand)
+        if fmt == "native":
+            return self.grade_native(cand)
         return self.grade_in_grader(cand, fmt)
 
     def grade_in_grader(self, cand, fmt):
@@ -436,6 +440,33 @@ class Supervisor:
         """Whether a failed run's stderr is its runtime saying it hit its memory cap."""
         return self.lang is not None and any(m.encode() in stderr for m in self.lang.get("oom_markers", ()))
 
+    def grade_native(self, cand):
+        """native: the host joined the candidate to its instrumented tests (``sandbox/native``); compile that
+        program once, run it once under the run's limits, and return its raw report (fd 3, a pipe apart
+        from stdout) for the host to grade. Nothing here reads the report: the host knows the assertions
+        and the run's nonce."""
+        index, code = cand["index"], cand["code"]
+        before = oom_kills()
+        built = self.build(index, code)
+        if built.get("compile_failed") is not None:
+            return {"index": index, **built}
+        start = time.monotonic()
+        request = self.exec_request(self.lang["run"], index, data_limit=self.lang.get("data_limit"))
+        run = self.run_child("exec", index, {**request, "report": True}, "", start + self.timeout, self.out_limit,
+                             report=True)
+        after = oom_kills()
+        exit_code = run["exit_code"]
+        signal_no = exit_code - 128 if exit_code is not None and exit_code > 128 else None
+        return {
+            "index": index, "native_report": run["report"].decode("utf-8", "replace"),
+            "report_truncated": run["report_truncated"], "exit_code": exit_code, "signal": signal_no,
+            "timed_out": run["timed_out"], "oom_kills": (after - before) if before is not None and after is not None else None,
+            "max_rss_kb": run["maxrss"], "cpu_ms": round(run["cpu_ms"], 3), "wall_ms": run["wall_ms"],
+            "truncated": run["truncated"], "stdout": run["stdout"].decode("utf-8", "replace"),
+            "stderr": run["stderr"].decode("utf-8", "replace"),
+            "memory_error": bool(exit_code and self.out_of_memory(run["stderr"])), **built,
+        }
+
     def run_program(self, index, code, stdin_text, deadline, out_limit):
         """One run of a program on ``stdin_text``: python in-process, a toolchain's ``run`` argv otherwise
         (in the work dir ``build`` compiled into)."""
@@ -444,15 +475,26 @@ class Supervisor:
         request = self.exec_request(self.lang["run"], index, data_limit=self.lang.get("data_limit"))
         return self.run_child("exec", index, request, stdin_text, deadline, out_limit)
 
-    def run_child(self, mode, index, request, stdin_text, deadline, out_limit, handshake=False, cpu_timeout=None):
+    def run_child(self, mode, index, request, stdin_text, deadline, out_limit, handshake=False, cpu_timeout=None,
+                  report=False):
         """One untrusted process on ``stdin_text`` (a memfd: no deadlock, no file a sibling could see),
-        sent ``request`` on its channel; ``handshake``: it answers first whether the code compiles (python)."""
+        sent ``request`` on its channel; ``handshake``: it answers first whether the code compiles (python);
+        ``report``: it also gets a report pipe (read into ``result["report"]``, bounded)."""
         memfd = os.memfd_create("stdin")
         write_all(memfd, stdin_text.encode("utf-8", "surrogateescape"))
         os.lseek(memfd, 0, os.SEEK_SET)
         t0 = time.monotonic()
-        cpid, chan, streams, (out_r, err_r) = self.spawn(mode, index, stdin_fd=memfd, out_limit=out_limit,
-                                                         cpu_timeout=cpu_timeout)
+        rep_r, rep_w = os.pipe() if report else (None, None)
+        try:
+            cpid, chan, streams, (out_r, err_r) = self.spawn(mode, index, stdin_fd=memfd, out_limit=out_limit,
+                                                             cpu_timeout=cpu_timeout,
+                                                             extra_fds=(rep_w,) if report else ())
+        finally:
+            if rep_w is not None:
+                os.close(rep_w)
+        if rep_r is not None:
+            streams.bufs[rep_r], streams.limits[rep_r] = bytearray(), REPORT_LIMIT
+            streams.open.add(rep_r)
         result = {"compile_error": None, "timed_out": False, "exit_code": None, "truncated": False}
         try:
             pidfd = os.pidfd_open(cpid)
@@ -481,6 +523,12 @@ class Supervisor:
         fields = _exit_fields(status) if status is not None else {"exit_code": None, "signal": None}
         if fields.get("signal") == signal.SIGXCPU:
             result["timed_out"] = True
+        if rep_r is not None:
+            report_bytes = streams.bufs.pop(rep_r)
+            result.update(report=bytes(report_bytes), report_truncated=len(report_bytes) >= REPORT_LIMIT)
+            streams.limits.pop(rep_r)
+            streams.open.discard(rep_r)
+            os.close(rep_r)
         result.update(exit_code=fields["exit_code"], maxrss=maxrss, cpu_ms=cpu_ms, truncated=streams.truncated,
                       stdout=bytes(streams.bufs[out_r]), stderr=bytes(streams.bufs[err_r]))
         streams.close()

@@ -17,6 +17,7 @@ import protocol
 from common import exit_now, flush_stdio
 
 CHANNEL_FD = 3
+REPORT_PIPE_FD = 4  # native tests: the report pipe, handed over as fd 3 before the exec
 MESSAGE_LIMIT = 1000
 
 
@@ -316,6 +317,9 @@ def exec_argv(fd):
 
     request = protocol.recv_frame(fd)
     os.close(fd)
+    if request.get("report"):  # a native test program: its report pipe (fd 4 from the zygote) becomes fd 3
+        os.dup2(REPORT_PIPE_FD, CHANNEL_FD, inheritable=True)
+        os.close(REPORT_PIPE_FD)
     for name, text in dict(request.get("files") or {}).items():
         if os.path.basename(name) != name or name.startswith("."):
             raise ValueError(f"bad file name {name!r}")

@@ -485,6 +485,8 @@ class Supervisor:
         os.lseek(memfd, 0, os.SEEK_SET)
         t0 = time.monotonic()
         rep_r, rep_w = os.pipe() if report else (None, None)
+        if rep_w is not None:  # a JVM cannot write to a bare fd: it opens /proc/self/fd/3, which needs the mode
+            os.fchmod(rep_w, 0o622)
         try:
             cpid, chan, streams, (out_r, err_r) = self.spawn(mode, index, stdin_fd=memfd, out_limit=out_limit,
                                                              cpu_timeout=cpu_timeout,

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import pytest
 
-from bestofn.schemas import Limits, TestSuite
+from bestofn.schemas import Limits
+from bestofn.schemas import TestSuite as Suite
 from sandbox import SandboxConfig, run_many
 from tests.sandbox.native_cases import CASES, candidate
 
@@ -35,7 +36,7 @@ def _codes(language: str) -> list[str]:
 @pytest.mark.parametrize("mode", ["per_candidate", "per_task"])
 @pytest.mark.parametrize("language", sorted(CASES))
 def test_native_statuses(language: str, mode: str, labels: dict[str, str], sandbox_config: SandboxConfig) -> None:
-    tests = TestSuite(format="native", code=CASES[language].tests)
+    tests = Suite(format="native", code=CASES[language].tests)
     results = dict(zip(BEHAVIOURS, run_many(_codes(language), tests, limits=Limits(timeout_s=4), mode=mode,
                                             labels=labels, config=sandbox_config, language=language)))
     right, whole, wrong = results["right"], results["whole"], results["wrong"]
@@ -63,9 +64,10 @@ def test_native_statuses(language: str, mode: str, labels: dict[str, str], sandb
     assert (syntax.status, syntax.tests_total) == ("compile_error", 0), syntax
 
 
-def test_python_native_tests_are_graded_by_the_trusted_grader(labels: dict[str, str],
+@pytest.mark.parametrize("language", ["python"])
+def test_python_native_tests_are_graded_by_the_trusted_grader(language: str, labels: dict[str, str],
                                                               sandbox_config: SandboxConfig) -> None:
-    tests = TestSuite(format="native", code="def check(candidate):\n    assert candidate(1, 2) == 3\n"
+    tests = Suite(format="native", code="def check(candidate):\n    assert candidate(1, 2) == 3\n"
                       "    assert candidate(-1, 1) == 0\n\ndef test_check():\n    check(add)\n\ntest_check()\n")
     right, wrong = run_many(["def add(x, y):\n    return x + y\n",
                              "def add(x, y):\n    return 5 if x == -1 else x + y\n"],
@@ -81,7 +83,7 @@ def test_forged_report_lines_without_the_nonce_and_a_hostile_message(language: s
     """Lines on the report fd itself, without the run's nonce, count for nothing; a huge exception
     message is cut to one bounded line."""
     case = CASES[language]
-    tests = TestSuite(format="native", code=case.tests)
+    tests = Suite(format="native", code=case.tests)
     flood = "    if (x == -1) throw std::runtime_error(std::string(100000, 'y') + \"\\n\\x1b[31m\");\n    return x + y;\n"
     forged, hostile = run_many([candidate(case, case.bodies["forge"]), candidate(case, flood)], tests,
                                labels=labels, config=sandbox_config, language=language)

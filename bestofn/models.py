@@ -109,6 +109,7 @@ class ExecutionRow(SQLModel, table=True):
     tests_total: int = 0
     runtime_ms: float = 0.0
     cpu_ms: float | None = None
+    compile_ms: float | None = None
     exit_code: int | None = None
     timed_out: bool = False
     oom_killed: bool = False

@@ -81,7 +81,7 @@ TOOLCHAINS: dict[str, Toolchain] = {t.name: t for t in (
         oom_markers=("runtime: out of memory", "cannot allocate memory"),
     ),
     Toolchain(
-        "rust", packages=("rustc",), source="main.rs",
+        "rust", packages=("rustc", "libc6-dev"), source="main.rs",  # libc6-dev: rustc's libc-dev is virtual
         compile=("rustc", "--edition", "2021", "-O", "-o", "main", "main.rs"),
         run=("./main",),
         env=(("TMPDIR", "{work}"),),

@@ -55,13 +55,17 @@ drop_queue() {
 finish() {
   local rc=$?
   set +e
+  if [ -n "$lang_build" ]; then  # never left running: a killed debootstrap would leave its /proc mount behind
+    wait "$lang_build" || { echo "[test] language image build failed:" >&2; tail -20 "$lang_log" >&2; rc=1; }
+    rm -f "$lang_log"
+  fi
   if containers_left; then rc=1; fi
   drop_databases
   drop_queue
   [ -z "$run_data" ] || rm -rf "$run_data"
   exit "$rc"
 }
-run_db="" run_queue="" run_data=""
+run_db="" run_queue="" run_data="" lang_build="" lang_log=""
 trap finish EXIT
 
 if [ -z "${BESTOFN_DATABASE_URL:-}" ]; then
@@ -85,6 +89,18 @@ export BESTOFN_REQUIRE_API_KEY=${BESTOFN_REQUIRE_API_KEY:-false}
 unset OPENAI_BASE_URL OPENAI_API_KEY || true
 
 .venv/bin/bestofn sandbox build-image
+# The other languages' images (tests/sandbox/languages) build in the background, in parallel, while
+# the python tests run; each language test waits for its image (ensure_image takes the per-tag lock).
+# Built once per recipe hash: later runs find them. BESTOFN_TEST_LANGUAGES: "all" (default), a
+# space-separated list, or "none".
+test_languages=${BESTOFN_TEST_LANGUAGES:-all}
+if [ "$test_languages" != none ]; then
+  lang_log=$(mktemp /tmp/bestofn-lang-build-XXXXXX.log)
+  lang_args=()
+  for lang in $test_languages; do lang_args+=(--language "$lang"); done
+  .venv/bin/bestofn sandbox build "${lang_args[@]}" >"$lang_log" 2>&1 &
+  lang_build=$!
+fi
 set +e
 .venv/bin/python -m pytest -p no:cacheprovider -ra "$@"
 rc=$?

@@ -75,6 +75,9 @@ BAD = [
     Row("entry_point a keyword", {"entry_point": "class"}, "entry_point"),
     Row("entry_point with a NUL byte", {"entry_point": "add\x00"}, "entry_point"),
     Row("entry_point oversized", {"entry_point": "a" * 201}, "entry_point"),
+    Row("unknown language", {"language": "cobol"}, "language"),
+    Row("pytest tests for go", {"language": "golang", **_tests("pytest", PYTEST)}, "tests.format"),
+    Row("humaneval tests for javascript", {"language": "js"}, "tests.format"),
     Row("timeout oversized", {"limits": {"timeout_s": 301}}, "limits.timeout_s"),
     Row("memory undersized", {"limits": {"memory_mb": 1}}, "limits.memory_mb"),
     Row("blank prompt", {"prompt": "   "}, "prompt", sandbox=False),
@@ -135,10 +138,11 @@ for name, body in json.load(sys.stdin).items():
     tests = TestSuite.model_construct(**body["tests"])
     limits = Limits.model_construct(**body["limits"]) if "limits" in body else None
     ep = body.get("entry_point")
-    calls = [lambda: sandbox.run_candidate("pass", tests, ep, limits, config=config),
-             lambda: sandbox.run_many(["pass"], tests, ep, limits, config=config)]
+    lang = body.get("language", "python")
+    calls = [lambda: sandbox.run_candidate("pass", tests, ep, limits, config=config, language=lang),
+             lambda: sandbox.run_many(["pass"], tests, ep, limits, config=config, language=lang)]
     if not body.get("tests_only"):
-        calls.append(lambda: sandbox.run_inputs(["pass"], ["(1, 2)"], ep, limits=limits, config=config))
+        calls.append(lambda: sandbox.run_inputs(["pass"], ["(1, 2)"], ep, limits=limits, config=config, language=lang))
     got = out[name] = []
     for call in calls:
         try:

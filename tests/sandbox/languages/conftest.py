@@ -13,6 +13,8 @@ from sandbox import SandboxConfig, ensure_image
 
 
 @pytest.fixture
-def image(language: str, labels: dict[str, str], sandbox_config: SandboxConfig) -> str:
-    """The test's ``language`` image (``language`` comes from the test's parametrize)."""
-    return ensure_image(config=sandbox_config, language=language)
+def image(request: pytest.FixtureRequest, labels: dict[str, str], sandbox_config: SandboxConfig) -> str | None:
+    """The image of the test's ``language`` parameter (None for a test not parametrized by language)."""
+    callspec = getattr(request.node, "callspec", None)
+    language = callspec.params.get("language") if callspec is not None else None
+    return ensure_image(config=sandbox_config, language=language) if language else None

@@ -12,9 +12,9 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from bestofn.schemas import TestSuite
+from bestofn.schemas import TestSuite as Suite
 
-IO_TESTS = TestSuite(format="io", code=json.dumps([
+IO_TESTS = Suite(format="io", code=json.dumps([
     {"input": "1 2\n", "output": "3\n"},
     {"input": "20 22\n", "output": "42"},
     {"input": "-5 5\n", "output": "0\n"},

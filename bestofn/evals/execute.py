@@ -206,7 +206,8 @@ def _run_tests(store: EvalStore, run: EvalRun, ep: EvalProblem, rows: list[EvalS
         try:
             _retry_engine(attempt)
         finally:
-            store.save_results({rows[pos].id: res for pos, res in got.items()})  # type: ignore[misc]
+            store.save_results({rows[pos].id: res for pos, res in got.items()},  # type: ignore[misc]
+                               base={rows[pos].id: ep.base_passed(res) for pos, res in got.items()})  # type: ignore[misc]
     return {rows[pos].id: res.all_passed for pos, res in got.items()}  # type: ignore[misc]
 
 

@@ -215,3 +215,15 @@ def test_multipl_e_json_array_errors_name_the_item(tmp_path: Path) -> None:
 def test_multipl_e_language_option_must_match(tmp_path: Path) -> None:
     with pytest.raises(InputError, match=r"field language: the row's tests are in javascript, not --language go"):
         load_dataset(f"multipl-e:{EXAMPLES / 'multipl-e.jsonl'}", "go")
+
+
+@needs_native
+def test_generated_function_becomes_a_completion_after_the_signature() -> None:
+    from bestofn.evals.generation import completion_for
+    from bestofn.schemas import Candidate
+
+    js = load_dataset(f"multipl-e:{EXAMPLES / 'multipl-e.jsonl'}")["HumanEval_53_add"]
+    reply = "/** adds */\nfunction add(x, y) {\n  return x + y;\n}\n"  # spacing differs from the prompt's "y){"
+    completion = completion_for(js, Candidate(index=0, code=reply))
+    assert completion == "\n  return x + y;\n}\n"
+    assert js.program(completion) == js.problem.prompt + "\n  return x + y;\n}\n"

@@ -4,6 +4,7 @@ are right; EvalPlus's base and plus figures side by side."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -14,19 +15,21 @@ from tests.evals.test_formats import needs_native
 pytestmark = pytest.mark.usefixtures("no_eval_containers_left")
 EXAMPLES = REPO / "examples" / "datasets"
 
-# HumanEval/abs: base inputs 3, 0; plus -2, -10**12. HumanEval/mean: base [1.0, 2.0], [4.0]; plus [0.1, 0.2, 0.3].
-HUMANEVALPLUS_SAMPLES = [
-    {"task_id": "HumanEval/abs", "completion": "    return x if x >= 0 else -x\n"},  # right
-    {"task_id": "HumanEval/abs", "completion": "    return x\n"},  # right on base, wrong on plus (-2)
-    {"task_id": "HumanEval/abs", "completion": "    return -x\n"},  # wrong on base (3)
-    {"task_id": "HumanEval/mean", "completion": "    return sum(xs) / len(xs)\n"},  # right
-    {"task_id": "HumanEval/mean", "completion": "    return sum(xs) / len(xs) + 1e-9\n"},  # right within atol 1e-6
-    {"task_id": "HumanEval/mean", "completion": "    return sum(xs) / len(xs) if len(xs) < 3 else 0.0\n"},  # base only
-]
+
+def read_rows(path: Path) -> list[dict]:
+    """An example file's rows (copied to the test's own directory: eval writes results beside the samples)."""
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+# examples/datasets/humanevalplus_samples.jsonl, by problem. HumanEval/abs (base inputs 3, 0; plus -2,
+# -10**12): right; `return x`, right on base and wrong on plus (-2); `return -x`, wrong on base (3).
+# HumanEval/mean (base [1.0, 2.0], [4.0]; plus [0.1, 0.2, 0.3]): right; right within EvalPlus's float
+# tolerance (+1e-9 < 1e-6); right only below 3 elements (base only).
+HUMANEVALPLUS_SAMPLES = EXAMPLES / "humanevalplus_samples.jsonl"
 
 
 def test_humanevalplus_base_and_plus(tmp_path: Path, pg_url: str) -> None:
-    samples = write_samples(tmp_path / "s.jsonl", HUMANEVALPLUS_SAMPLES)
+    samples = write_samples(tmp_path / "s.jsonl", read_rows(HUMANEVALPLUS_SAMPLES))
     report = evaluate_dataset(pg_url, f"humanevalplus:{EXAMPLES / 'humanevalplus.jsonl'}", samples, [1, 2])
     # plus (base + extra): abs 1 of 3, mean 2 of 3. pass@1 = (1/3 + 2/3) / 2;
     # pass@2 = (1 - C(2,2)/C(3,2) + 1 - C(1,2)/C(3,2)) / 2 = (2/3 + 1) / 2
@@ -80,7 +83,7 @@ def test_multipl_e_native(tmp_path: Path, pg_url: str) -> None:
 
 
 def test_cli_table_shows_base_and_plus(tmp_path: Path, data_dir: Path) -> None:
-    samples = write_samples(tmp_path / "s.jsonl", HUMANEVALPLUS_SAMPLES)
+    samples = write_samples(tmp_path / "s.jsonl", read_rows(HUMANEVALPLUS_SAMPLES))
     proc = run_cli("--dataset", f"humanevalplus:{EXAMPLES / 'humanevalplus.jsonl'}", "--samples", str(samples),
                    "--k", "1,2", "--no-rerank", env=cli_env(data_dir))
     assert proc.returncode == 0, proc.stderr

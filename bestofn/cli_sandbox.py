@@ -15,6 +15,7 @@ from docker.errors import DockerException
 from pydantic import ValidationError
 
 from bestofn.errors import ProblemRejected
+from bestofn.languages import LANGUAGES, canonical
 from bestofn.schemas import Limits, TestSuite
 from bestofn.settings import get_settings
 
@@ -47,13 +48,14 @@ def _one_line(exc: Exception) -> str:
 
 @app.command()
 def run(
-    solution: Path = typer.Option(..., "--solution", help="Python file with the candidate (full program text)."),
+    solution: Path = typer.Option(..., "--solution", help="File with the candidate (full program text)."),
     tests: Path = typer.Option(..., "--tests", help="Test file: pytest source, HumanEval check(), or io JSON."),
     format: str = typer.Option(..., "--format", help="pytest | humaneval | io"),
     entry_point: Optional[str] = typer.Option(None, "--entry-point", help="Function under test (humaneval)."),
     timeout: Optional[float] = typer.Option(None, "--timeout", help="Seconds for the whole test run."),
     memory: Optional[int] = typer.Option(None, "--memory", help="Memory limit in MB."),
     isolation: str = typer.Option("per_candidate", "--isolation", help="per_candidate | per_task"),
+    language: str = typer.Option("python", "--language", help=f"{' | '.join(LANGUAGES)} (or an alias: js, ts, c++...)"),
 ) -> None:
     """Run SOLUTION against TESTS in a fresh sandbox; print the result as one JSON object."""
     from sandbox import SandboxUnavailable, run_candidate, run_many
@@ -70,14 +72,50 @@ def run(
         limits = Limits(timeout_s=timeout, memory_mb=memory)
         config = get_settings().sandbox_config()
         if isolation == "per_task":
-            result = run_many([code], suite, entry_point, limits, mode="per_task", config=config)[0]
+            result = run_many([code], suite, entry_point, limits, mode="per_task", config=config,
+                              language=language)[0]
         else:
-            result = run_candidate(code, suite, entry_point, limits, config=config)
+            result = run_candidate(code, suite, entry_point, limits, config=config, language=language)
     except (ValidationError, ValueError) as exc:
         _fail(_one_line(exc))
     except (SandboxUnavailable, ImageBuildError, DockerException) as exc:
         _fail(f"sandbox unavailable: {_one_line(exc)}", 2)
     typer.echo(json.dumps(result.model_dump(mode="json")))
+
+
+def _languages(names: list[str]) -> list[str]:
+    """``--language`` values (repeatable; ``all``) as canonical names, or one line and exit 1."""
+    if not names or "all" in names:
+        return list(LANGUAGES)
+    out = []
+    for name in names:
+        lang = canonical(name)
+        if lang not in LANGUAGES:
+            _fail(f"--language: unknown {name!r}; known: {', '.join(LANGUAGES)} or all")
+        out.append(str(lang))
+    return list(dict.fromkeys(out))
+
+
+@app.command()
+def build(
+    language: list[str] = typer.Option([], "--language", help="A language to build (repeatable), or all (default)."),
+    force: bool = typer.Option(False, "--force", help="Rebuild even if the image exists."),
+) -> None:
+    """Build the sandbox images of some languages ahead of first use, in parallel; print one tag per line."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from sandbox import SandboxUnavailable
+    from sandbox.build import ImageBuildError, build_image
+
+    wanted = _languages(language)
+    config = get_settings().sandbox_config()
+    try:
+        with ThreadPoolExecutor(max_workers=len(wanted)) as threads:  # locked per tag: languages build side by side
+            tags = list(threads.map(lambda lang: build_image(force=force, config=config, language=lang), wanted))
+    except (SandboxUnavailable, ImageBuildError, DockerException) as exc:
+        _fail(_one_line(exc), 2)
+    for lang, tag in zip(wanted, tags):
+        typer.echo(f"{lang}\t{tag}")
 
 
 @app.command("build-image")

@@ -60,5 +60,6 @@ def execute_candidates(
         prelude=problem.prompt if problem.tests.format == "humaneval" else None,
         pool=pool,
         config=config,
+        language=problem.language,
     )
     return {c.index: r for c, r in zip(usable, results)}

@@ -14,7 +14,7 @@ from typing import Any
 
 import openai
 
-from bestofn.extract import complete_program, extract_code
+from bestofn.extract import complete_program, extract_code, split_fences
 from bestofn.llm import chat, cost_usd
 from bestofn.prompts import revise_messages, solve_messages
 from bestofn.schemas import Candidate, Problem, ReasoningEffort
@@ -87,10 +87,21 @@ def sample_many(client: openai.OpenAI, messages: list[dict[str, str]], indices: 
 
 def with_code(problem: Problem, cand: Candidate) -> Candidate:
     """The candidate with the program extracted from its reply, or a ``no_code`` error."""
+    if problem.language != "python":
+        code = _program_text(cand.raw)
+        return cand.model_copy(update={"code": code, "error": None if code else f"no_code: the reply held no {problem.language} code"})
     code = extract_code(cand.raw, problem.entry_point)
     if code:
         code = complete_program(problem.prompt, code, problem.entry_point)
     return cand.model_copy(update={"code": code, "error": None if code else "no_code: the reply held no Python code"})
+
+
+def _program_text(reply: str) -> str:
+    """Other languages, until extraction knows their fences: the longest fenced block, else the whole reply."""
+    blocks, _ = split_fences(reply)
+    bodies = [body for _, body in blocks if body.strip()]
+    text = max(bodies, key=len) if bodies else reply
+    return text.strip("\n") + "\n" if text.strip() else ""
 
 
 def solve_prompt(problem: Problem) -> list[dict[str, str]]:

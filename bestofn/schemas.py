@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StringConstraints,
@@ -23,11 +24,12 @@ from pydantic import (
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from bestofn.errors import ProblemRejected
+from bestofn.languages import LANGUAGES, Language, canonical, format_error
 from bestofn.trace import DecisionTrace
-from bestofn.validation import suite_error
+from bestofn.validation import native_tests_error, suite_error
 
-TestFormat = Literal["pytest", "humaneval", "io"]
-ExecStatus = Literal["passed", "failed", "error", "timeout", "oom", "syntax_error"]
+TestFormat = Literal["pytest", "humaneval", "io", "native"]
+ExecStatus = Literal["passed", "failed", "error", "timeout", "oom", "syntax_error", "compile_error"]
 Strategy = Literal["auto", "tests", "self_consistency", "codet", "majority_vote", "judge", "single", "revise"]
 ReasoningEffort = Literal["low", "medium", "high"]
 MAX_REVISIONS = 16  # rounds per task: each is a full request with the code and feedback in it
@@ -44,12 +46,15 @@ class TestSuite(BaseModel):
       the problem's ``entry_point`` names the function under test.
     - ``io``: a JSON list of ``{"input": str, "output": str}``; the solution is a program
       reading stdin.
+    - ``native``: a test program in the problem's language that calls the candidate, as
+      MultiPL-E ships it (its ``tests`` field verbatim); each assertion is one test, graded
+      in the candidate's own process (``trust: "in_process"``), see ``sandbox/native/``.
     """
 
     model_config = ConfigDict(extra="forbid")
 
     format: TestFormat
-    code: str = Field(min_length=1, description="pytest source, check() source, or JSON list of io pairs")
+    code: str = Field(min_length=1, description="pytest source, check() source, JSON list of io pairs, or a native test program")
 
     @field_validator("code")
     @classmethod
@@ -128,6 +133,8 @@ class ExecutionResult(BaseModel):
     stderr: str = ""
     truncated: bool = False
     isolation: str = "per_candidate"
+    compile_ms: float | None = Field(default=None, ge=0, le=MAX_DURATION_MS, allow_inf_nan=False,
+                                     description="Compiling the candidate, once (compiled languages); not in runtime_ms.")
 
     @model_validator(mode="after")
     def _counts_agree(self) -> "ExecutionResult":
@@ -205,6 +212,44 @@ def _entry_point_for_tests(model: Any) -> Any:
     return model
 
 
+def _native_tests_fit(model: Any) -> Any:
+    """native tests are read in the problem's language: a program with no assertion its instrumentation
+    can report on would score every candidate 0/0, so it is refused naming ``tests.code``.
+
+    A model validator shared by ``Runnable`` and ``Problem`` (python when the model has no language).
+    """
+    tests = model.tests
+    if tests is not None and tests.format == "native":
+        language = str(getattr(model, "language", None) or "python")
+        if why := native_tests_error(language, tests.code):
+            raise ValidationError.from_exception_data(type(model).__name__, [InitErrorDetails(
+                type=PydanticCustomError("tests_format", "{why}", {"why": why}),
+                loc=("tests", "code"), input=tests.code)])
+    return model
+
+
+def _language(value: Any) -> Any:
+    """Aliases ("js", "c++", "golang", any case) to the canonical name; an unknown name is refused listing the known."""
+    value = canonical(value)
+    if isinstance(value, str) and value not in LANGUAGES:
+        raise PydanticCustomError("language", "unknown language '{got}'; known: {known}",
+                                  {"got": value[:50], "known": ", ".join(LANGUAGES)})
+    return value
+
+
+LanguageName = Annotated[Language, BeforeValidator(_language)]
+"""A problem's language: one of ``bestofn.languages.LANGUAGES`` (aliases accepted, stored canonical)."""
+
+
+def _format_for_language(model: Any) -> Any:
+    """pytest and humaneval tests run python functions; other languages take io (and what
+    ``bestofn.languages.FORMATS`` adds). A model validator shared by ``Runnable`` and ``Problem``."""
+    if model.tests is not None and (why := format_error(model.language, model.tests.format)):
+        raise ValidationError.from_exception_data(type(model).__name__, [InitErrorDetails(
+            type=PydanticCustomError("format_language", why), loc=("tests", "format"), input=model.tests.format)])
+    return model
+
+
 class Runnable(BaseModel):
     """What the sandbox needs to run a suite, under the same rules as ``Problem`` (see ``check_runnable``)."""
 
@@ -213,24 +258,29 @@ class Runnable(BaseModel):
     tests: TestSuite | None = None
     entry_point: EntryPoint | None = None
     limits: Limits = Field(default_factory=Limits)
+    language: LanguageName = "python"
 
     _entry_point = model_validator(mode="after")(_entry_point_for_tests)
+    _format = model_validator(mode="after")(_format_for_language)
+    _native = model_validator(mode="after")(_native_tests_fit)
 
 
-def check_runnable(tests: TestSuite | None, entry_point: str | None, limits: Limits | None = None) -> None:
+def check_runnable(tests: TestSuite | None, entry_point: str | None, limits: Limits | None = None,
+                   language: str = "python") -> str:
     """Raise ``ProblemRejected`` (a ``ValueError``) naming the field unless the pieces pass ``Problem``'s rules.
 
     For callers handed the pieces rather than a validated ``Problem`` (the sandbox's public
     functions): a suite built with ``model_construct`` or a raw entry point is checked again,
     so a bad request fails here, before any container starts, exactly as the API would refuse it.
+    Returns the canonical language name (aliases accepted).
     """
-    data: dict[str, Any] = {"entry_point": entry_point}
+    data: dict[str, Any] = {"entry_point": entry_point, "language": language}
     if tests is not None:
         data["tests"] = {"format": tests.format, "code": tests.code}
     if limits is not None:
         data["limits"] = {"timeout_s": limits.timeout_s, "memory_mb": limits.memory_mb}
     try:
-        Runnable.model_validate(data)
+        return Runnable.model_validate(data).language
     except ValidationError as exc:
         raise ProblemRejected.from_validation(exc) from None
 
@@ -241,7 +291,7 @@ class Problem(BaseModel):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)  # Infinity cannot be stored as JSON
 
     prompt: str = Field(min_length=1)
-    language: Literal["python"] = "python"
+    language: LanguageName = "python"
     entry_point: EntryPoint | None = None
     tests: TestSuite | None = None
     n: int | None = Field(default=None, ge=1, description="Candidates; default from settings, bounded by max_n.")
@@ -272,6 +322,8 @@ class Problem(BaseModel):
         return v
 
     _entry_point = model_validator(mode="after")(_entry_point_for_tests)
+    _format = model_validator(mode="after")(_format_for_language)
+    _native = model_validator(mode="after")(_native_tests_fit)
 
     @model_validator(mode="after")
     def _revisions_need_a_reviser(self) -> "Problem":

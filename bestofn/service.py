@@ -32,7 +32,7 @@ def check_limits(problem: Problem, s: Settings) -> None:
     if problem.tests is not None and len(problem.tests.code) > s.max_tests_chars:
         raise ProblemRejected("tests.code", f"at most {s.max_tests_chars} characters")
     # Problem's own rules again: a problem built with model_copy/model_construct skipped them
-    check_runnable(problem.tests, problem.entry_point, problem.limits)
+    check_runnable(problem.tests, problem.entry_point, problem.limits, problem.language)
 
 
 def create_task(problem: Problem, *, store: TaskStore | None = None, settings: Settings | None = None,

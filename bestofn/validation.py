@@ -28,6 +28,8 @@ def suite_error(fmt: str, code: str) -> str | None:
     """Why ``code`` would collect no tests as format ``fmt`` (one line), or None when it would."""
     if fmt == "io":
         return _io_error(code)
+    if fmt == "native":
+        return _native_error(code)
     if _is_io_suite(code):
         return f"format {fmt} collects no tests from this: {_USE_IO}"
     tree = _parse(code)
@@ -39,6 +41,31 @@ def suite_error(fmt: str, code: str) -> str | None:
     if fmt == "humaneval" and not _has_check(tree):
         hint = _USE_PYTEST if _has_pytest_tests(tree) else "HumanEval's tests are def check(candidate) with asserts"
         return f"format humaneval needs a module-level def check(candidate): {hint}"
+    return None
+
+
+def _native_error(code: str) -> str | None:
+    """native suites are programs in the problem's language: only the obviously empty is refused here
+    (the language's instrumentation counts the assertions, see ``native_tests_error``)."""
+    if not code.strip():
+        return "format native needs the test program (MultiPL-E's tests field): this is blank"
+    if _is_io_suite(code):
+        return f"format native collects no tests from this: {_USE_IO}"
+    return None
+
+
+def native_tests_error(language: str, code: str) -> str | None:
+    """Why ``code`` holds no assertion the sandbox can report on in ``language``, or None.
+
+    Reads the test program with the sandbox's own instrumentation (pure functions, nothing is run),
+    imported here on use: the sandbox imports this module's contracts at its own import.
+    """
+    from sandbox.native import NativeTestsError, count
+
+    try:
+        count(language, code)
+    except NativeTestsError as exc:
+        return str(exc).removeprefix("tests.code: ")
     return None
 
 

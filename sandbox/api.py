@@ -46,14 +46,15 @@ def _grade_probe(n_inputs: int) -> Grade[list[str]]:
 def run_candidate(
     code: str, tests: TestSuite, entry_point: str | None = None, limits: Limits | None = None,
     *, labels: dict[str, str] | None = None, prelude: str | None = None, config: SandboxConfig = SandboxConfig(),
+    language: str = "python",
 ) -> ExecutionResult:
     """One candidate in a fresh hardened container (per_candidate isolation).
 
     ``prelude`` (humaneval): the problem's prompt; its definitions run on the trusted
-    side, so helpers the tests call are the problem's, not the candidate's.
+    side, so helpers the tests call are the problem's, not the candidate's. ``language``:
+    a name of ``bestofn.languages`` (or an alias); compiled languages compile once per candidate.
     """
-    check_runnable(tests, entry_point, limits)
-    rl = resolve(limits, config)
+    rl = resolve(limits, config, check_runnable(tests, entry_point, limits, language))
     return run_one((0, code), lambda items: tests_payload(items, tests, entry_point, rl, prelude), _grade_tests, rl,
                    dict(labels or {}), config)
 
@@ -62,17 +63,16 @@ def run_many(
     codes: list[str], tests: TestSuite, entry_point: str | None = None, limits: Limits | None = None,
     *, mode: Mode | None = None, labels: dict[str, str] | None = None,
     on_result: Callable[[int, ExecutionResult], None] | None = None, prelude: str | None = None,
-    pool: RunnerPool | None = None, config: SandboxConfig = SandboxConfig(),
+    pool: RunnerPool | None = None, config: SandboxConfig = SandboxConfig(), language: str = "python",
 ) -> list[ExecutionResult]:
     """N candidates of one problem, in ``mode`` (default ``config.isolation``).
 
     ``on_result(index, result)`` is called in the caller's thread as each result is known;
-    ``prelude`` as for ``run_candidate``; ``pool``: per_task runs on the caller's warm runners
-    (made with the same ``config``).
+    ``prelude`` and ``language`` as for ``run_candidate``; ``pool``: per_task runs on the caller's
+    warm runners (made with the same ``config``; a runner serves only its own language).
     """
-    check_runnable(tests, entry_point, limits)
+    rl = resolve(limits, config, check_runnable(tests, entry_point, limits, language))
     _same_config(pool, config)
-    rl = resolve(limits, config)
     items: list[Item] = list(enumerate(codes))
 
     def build(batch: list[Item]) -> dict:
@@ -88,19 +88,22 @@ def run_many(
 def run_inputs(
     codes: list[str], inputs: list[str], entry_point: str | None, *, io: bool = False,
     limits: Limits | None = None, labels: dict[str, str] | None = None, pool: RunnerPool | None = None,
-    config: SandboxConfig = SandboxConfig(),
+    config: SandboxConfig = SandboxConfig(), language: str = "python",
 ) -> list[list[str]]:
     """Behaviour fingerprints (``ok:<repr>``, ``exc:<Type>``, ``timeout``) per candidate per input.
 
     Function problems: each input is a Python literal of the argument tuple, parsed
     with ``ast.literal_eval`` inside the container. ``io=True``: each input is stdin
-    text and ``ok:`` carries the normalised stdout (``exc:<exit code>`` on failure).
-    One per_task container for all candidates (a warm one of ``pool`` when given);
-    per_candidate re-runs on failure.
+    text and ``ok:`` carries the normalised stdout (``exc:<exit code>`` on failure); in a
+    compiled ``language`` each candidate compiles once (``exc:CompileError`` for every input
+    when it does not). One per_task container for all candidates (a warm one of ``pool`` when
+    given); per_candidate re-runs on failure.
     """
-    check_runnable(None, entry_point, limits)
+    language = check_runnable(None, entry_point, limits, language)
+    if not io and language != "python":
+        raise ValueError(f"io: only python candidates can be probed as functions ({language} needs io=True)")
+    rl = resolve(limits, config, language)
     _same_config(pool, config)
-    rl = resolve(limits, config)
     items: list[Item] = list(enumerate(codes))
     probe_payload([], inputs, entry_point, io, rl)  # validate before starting anything
     if not inputs:

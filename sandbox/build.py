@@ -1,14 +1,19 @@
-"""Build the sandbox image offline: debootstrap a Debian rootfs, import it, add the runner.
+"""Build the sandbox images offline: debootstrap a Debian rootfs, import it, add the runner.
 
-No registry is needed. Two steps, each cached by a content hash:
+One image per language (``sandbox/languages.py``), each built only when that language is
+first used (or ahead, ``bestofn sandbox build --language L``). No registry is needed. Two
+steps, each cached by a content hash:
 
-1. base ``bestofn-sandbox-base:<hash of the debootstrap recipe>``: ``debootstrap
-   --variant=minbase --include=python3,python3-pytest`` into a temp dir, docs and
-   apt caches stripped, ``docker import``-ed (about 40 s; only when the recipe changes).
-2. final ``bestofn-sandbox:<hash of runner source + whole recipe>``: the runner and
+1. base ``bestofn-sandbox-base[-<lang>]:<hash of the debootstrap recipe>``: ``debootstrap
+   --variant=minbase --include=python3,<the language's packages>`` into a temp dir, docs and
+   apt caches stripped, ``docker import``-ed (about 40 s for python; only when the recipe changes).
+2. final ``bestofn-sandbox[-<lang>]:<hash of runner source + whole recipe>``: the runner and
    the image config (CMD/ENV/WORKDIR/USER) added on top of the base by a tiny
    build from an in-memory context (about a second), so editing the runner
    rebuilds only this layer.
+
+Python's image keeps the names without a suffix. Builds are locked per tag (across
+threads and processes), so different languages build at the same time.
 
 The Debian mirror comes from the config's ``debian_mirror`` or this machine's
 apt sources; no hostname is written here.
@@ -32,12 +37,13 @@ from docker.errors import ImageNotFound
 
 from sandbox.client import get_client
 from sandbox.config import COMMAND, ENVIRONMENT, SandboxConfig
+from sandbox.languages import toolchain
 
 RUNNER_PATH = Path(__file__).parent / "image" / "runner.py"
 IMAGE_REPO = "bestofn-sandbox"
 BASE_REPO = "bestofn-sandbox-base"
 SUITE = "bookworm"
-PACKAGES = ("python3", "python3-pytest")
+RUNNER_PACKAGES = ("python3",)  # every image: the runner is python
 STRIP = (
     "usr/share/doc", "usr/share/man", "usr/share/info", "usr/share/lintian",
     "var/cache/apt", "var/lib/apt/lists", "var/log", "var/cache/debconf",
@@ -53,7 +59,8 @@ PRECOMPILE = (  # bytecode for the image's own python, valid whatever the file t
 )
 APT_SOURCES = (Path("/etc/apt/sources.list"), Path("/etc/apt/sources.list.d"))
 
-_build_lock = threading.Lock()
+_build_locks: dict[str, threading.Lock] = {}  # per tag: one build of a tag per process (flock: per machine)
+_locks_guard = threading.Lock()
 _known_present: set[tuple[str, str]] = set()  # (engine, tag)
 
 
@@ -65,9 +72,18 @@ def _digest(obj: object) -> str:
     return hashlib.sha256(json.dumps(obj, sort_keys=True).encode()).hexdigest()[:12]
 
 
-def base_recipe() -> dict[str, object]:
+def packages(language: str = "python") -> tuple[str, ...]:
+    """The Debian packages debootstrap installs for ``language``'s image."""
+    return RUNNER_PACKAGES + toolchain(language).packages
+
+
+def base_recipe(language: str = "python") -> dict[str, object]:
     """Everything that determines the debootstrap rootfs (not the mirror: same packages)."""
-    return {"suite": SUITE, "variant": "minbase", "include": list(PACKAGES), "strip": list(STRIP)}
+    return {"suite": SUITE, "variant": "minbase", "include": list(packages(language)), "strip": list(STRIP)}
+
+
+def _repo(repo: str, language: str) -> str:
+    return repo if language == "python" else f"{repo}-{language}"
 
 
 def final_dockerfile(base_tag: str) -> str:
@@ -84,19 +100,22 @@ def final_dockerfile(base_tag: str) -> str:
     )
 
 
-def base_tag() -> str:
-    return f"{BASE_REPO}:{_digest(base_recipe())}"
+def base_tag(language: str = "python") -> str:
+    return f"{_repo(BASE_REPO, language)}:{_digest(base_recipe(language))}"
 
 
-def default_tag() -> str:
-    """``bestofn-sandbox:<hash>``: changes whenever the runner or the recipe changes."""
+def default_tag(language: str = "python") -> str:
+    """``bestofn-sandbox[-<lang>]:<hash>``: changes whenever the runner or the recipe changes."""
     overlay = hashlib.sha256(_overlay()).hexdigest()  # the runner source and the files around it
-    return f"{IMAGE_REPO}:{_digest([overlay, base_recipe(), final_dockerfile(base_tag())])}"
+    recipe = [overlay, base_recipe(language), final_dockerfile(base_tag(language))]
+    return f"{_repo(IMAGE_REPO, language)}:{_digest(recipe)}"
 
 
-def image_tag(config: SandboxConfig) -> str:
-    """The image the sandbox runs: the config's ``image`` or the hashed default."""
-    return config.image or default_tag()
+def image_tag(config: SandboxConfig, language: str = "python") -> str:
+    """The image the sandbox runs for ``language``: the config's ``image`` (python only) or the hashed default."""
+    if language == "python" and config.image:
+        return config.image
+    return default_tag(language)
 
 
 def mirror_from_apt_sources(sources: dict[str, str], suite: str = SUITE) -> str | None:
@@ -153,13 +172,13 @@ def _image_exists(tag: str, config: SandboxConfig) -> bool:
         return False
 
 
-def _build_base(tag: str, config: SandboxConfig) -> None:
-    """debootstrap + strip + ``docker import`` (as root; about 40 s)."""
+def _build_base(tag: str, config: SandboxConfig, language: str) -> None:
+    """debootstrap + strip + ``docker import`` (as root; about 40 s for python, minutes for a JDK)."""
     if not shutil.which("debootstrap"):
         raise ImageBuildError("debootstrap not found: apt-get install debootstrap (or pull python:3.11-slim and use sandbox/Dockerfile)")
     with tempfile.TemporaryDirectory(prefix="bestofn-rootfs-") as tmp:
         root = Path(tmp) / "root"
-        cmd = ["debootstrap", "--variant=minbase", f"--include={','.join(PACKAGES)}", SUITE, str(root),
+        cmd = ["debootstrap", "--variant=minbase", f"--include={','.join(packages(language))}", SUITE, str(root),
                debian_mirror(config)]
         done = subprocess.run(cmd, capture_output=True, text=True)
         if done.returncode != 0:
@@ -227,15 +246,26 @@ def _build_final(tag: str, base: str, config: SandboxConfig) -> None:
         raise ImageBuildError(f"building {tag} on {base} failed: {exc}") from exc
 
 
-def build_image(force: bool = False, *, config: SandboxConfig = SandboxConfig()) -> str:
-    """Build the sandbox image (base only if missing or ``force``); returns its tag."""
-    tag = image_tag(config)
-    base = base_tag()
-    lock_path = Path(tempfile.gettempdir()) / "bestofn-sandbox-build.lock"
-    with _build_lock, open(lock_path, "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # one build per machine, also across processes
-        if force or not _image_exists(base, config):
-            _build_base(base, config)
+def _lock_for(tag: str) -> threading.Lock:
+    with _locks_guard:
+        return _build_locks.setdefault(tag, threading.Lock())
+
+
+def build_image(force: bool = False, *, config: SandboxConfig = SandboxConfig(), language: str = "python") -> str:
+    """Build ``language``'s sandbox image (base only if missing or ``force``); returns its tag.
+
+    Locked per final tag, within the process and across processes (``flock``): two callers
+    wanting one image build it once, while other languages' images build alongside.
+    """
+    tag = image_tag(config, language)
+    base = base_tag(language)
+    lock_path = Path(tempfile.gettempdir()) / f"bestofn-sandbox-build-{tag.replace(':', '-').replace('/', '-')}.lock"
+    with _lock_for(tag), open(lock_path, "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        with open(Path(tempfile.gettempdir()) / f"bestofn-sandbox-build-{base.replace(':', '-')}.lock", "w") as bl:
+            fcntl.flock(bl, fcntl.LOCK_EX)  # the base too: an explicit image tag must not race the default's base
+            if force or not _image_exists(base, config):
+                _build_base(base, config, language)
         if force or not _image_exists(tag, config):
             _build_final(tag, base, config)
     _known_present.add((config.docker_host, tag))
@@ -247,12 +277,12 @@ def forget_image() -> None:
     _known_present.clear()
 
 
-def ensure_image(*, config: SandboxConfig = SandboxConfig()) -> str:
-    """The image tag, building it offline first if it is missing (checked once per process)."""
-    tag = image_tag(config)
+def ensure_image(*, config: SandboxConfig = SandboxConfig(), language: str = "python") -> str:
+    """``language``'s image tag, building it offline first if it is missing (checked once per process)."""
+    tag = image_tag(config, language)
     if (config.docker_host, tag) in _known_present:
         return tag
     if _image_exists(tag, config):
         _known_present.add((config.docker_host, tag))
         return tag
-    return build_image(config=config)
+    return build_image(config=config, language=language)

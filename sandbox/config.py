@@ -16,6 +16,7 @@ from typing import Any, Literal
 from docker.types import LogConfig
 
 from bestofn.schemas import Limits
+from sandbox.languages import toolchain
 
 Isolation = Literal["per_candidate", "per_task"]
 
@@ -80,6 +81,8 @@ class RunLimits:
     user: str
     probe_timeout_s: float
     grader_user: str = "65533:65533"
+    language: str = "python"  # which image (sandbox/languages.py), and so which warm runners fit
+    run_memory_mb: int = 0  # the run's own cap per process (``memory_mb`` is the container's, fitting the compiler)
 
     def uids(self) -> dict[str, list[int]]:
         """The runner's two unprivileged identities: the candidate's and the grader's (``uid:gid`` each)."""
@@ -91,19 +94,24 @@ class RunLimits:
         return max(1, min(16, self.tmpfs_mb // 4))
 
 
-def resolve(limits: Limits | None, config: SandboxConfig) -> RunLimits:
-    """The limits a run actually gets."""
+def resolve(limits: Limits | None, config: SandboxConfig, language: str = "python") -> RunLimits:
+    """The limits a run actually gets: a compiled language's container also fits its compiler
+    (memory, threads), while the run keeps its own memory as a per-process cap."""
     limits = limits or Limits()
+    tc = toolchain(language)
+    memory = limits.memory_mb or config.memory_mb
     return RunLimits(
         timeout_s=limits.timeout_s or config.timeout_s,
-        memory_mb=limits.memory_mb or config.memory_mb,
+        memory_mb=max(memory, tc.compile_memory_mb),
         cpus=config.cpus,
-        pids_limit=config.pids_limit,
+        pids_limit=max(config.pids_limit, tc.pids_limit),
         tmpfs_mb=config.tmpfs_mb,
         output_limit=config.output_limit_bytes,
         user=config.user,
         probe_timeout_s=min(config.probe_timeout_s, limits.timeout_s or config.probe_timeout_s),
         grader_user=config.grader_user,
+        language=language,
+        run_memory_mb=memory,
     )
 
 
@@ -146,11 +154,13 @@ def hardened_kwargs(rl: RunLimits, labels: dict[str, str], *, as_runner: bool = 
     container runs as ``rl.user`` with no capability at all.
     """
     memory = f"{rl.memory_mb}m"
+    # Docker mounts a tmpfs noexec by default; a compiled language's binary must run from its work dir
+    work_exec = ",exec" if toolchain(rl.language).native else ""
     return {
         "network_mode": "none",
         "read_only": True,
         "tmpfs": {
-            "/work": f"size={rl.tmpfs_mb}m,mode=1777",
+            "/work": f"size={rl.tmpfs_mb}m,mode=1777{work_exec}",
             "/tmp": f"size={rl.scratch_mb}m,mode=1777",
             "/dev/shm": f"size={rl.scratch_mb}m,mode=1777",
         },

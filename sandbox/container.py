@@ -122,11 +122,11 @@ def create_container(command: list[str], limits: RunLimits, labels: dict[str, st
     host_kwargs = {k: kwargs.pop(k) for k in list(kwargs) if k in RUN_HOST_CONFIG_KWARGS}
     host = api.create_host_config(auto_remove=auto_remove, **host_kwargs)
     try:
-        return api.create_container(image or ensure_image(config=config), command=command, stdin_open=True,
-                                    network_disabled=True, host_config=host, **kwargs)["Id"]
+        return api.create_container(image or ensure_image(config=config, language=limits.language), command=command,
+                                    stdin_open=True, network_disabled=True, host_config=host, **kwargs)["Id"]
     except ImageNotFound:  # removed since we last looked: build it again, once
         forget_image()
-        return api.create_container(ensure_image(config=config), command=command, stdin_open=True,
+        return api.create_container(ensure_image(config=config, language=limits.language), command=command, stdin_open=True,
                                     network_disabled=True, host_config=host, **kwargs)["Id"]
 
 

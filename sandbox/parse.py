@@ -15,7 +15,7 @@ from typing import Any, Iterator
 
 from pydantic import ValidationError
 
-from bestofn.schemas import MAX_TESTS, ExecStatus, ExecutionResult, TestOutcome
+from bestofn.schemas import MAX_DURATION_MS, MAX_TESTS, ExecStatus, ExecutionResult, TestOutcome
 
 MAX_LINE_BYTES = 64 * 1024 * 1024
 STREAM_LIMIT = 1 << 20  # characters of stdout/stderr kept per candidate, whatever a record says
@@ -179,6 +179,11 @@ def _grade_record(record: dict[str, Any], *, isolation: str, container_oom: bool
     events = record.get("events") or []
     if not isinstance(events, list) or not all(isinstance(e, dict) for e in events):
         raise TypeError("events is not a list of objects")
+    compile_ms = _finite(record.get("compile_ms"), "compile_ms")
+    compile_ms = None if compile_ms is None else round(min(compile_ms, MAX_DURATION_MS), 3)
+    if record.get("compile_failed") is not None:  # a toolchain's compiler refused it (python's own: syntax_error)
+        return ExecutionResult(status="compile_error", stderr=str(record["compile_failed"]), compile_ms=compile_ms,
+                               isolation=isolation)
     if record.get("compile_error"):
         return ExecutionResult(status="syntax_error", stderr=str(record["compile_error"]), isolation=isolation)
     tally = fold_events(events)
@@ -220,6 +225,7 @@ def _grade_record(record: dict[str, Any], *, isolation: str, container_oom: bool
         stderr=stderr[:STREAM_LIMIT],
         truncated=bool(record.get("truncated")),
         isolation=isolation,
+        compile_ms=compile_ms,
     )
 
 

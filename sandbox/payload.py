@@ -10,6 +10,7 @@ from typing import Any
 
 from bestofn.schemas import TestSuite
 from sandbox.config import STARTUP_SLACK_S, RunLimits
+from sandbox.languages import toolchain
 
 Item = tuple[int, str]  # (candidate index, code)
 PER_CANDIDATE_OVERHEAD_S = 2.0  # fork, sweep and wipe between candidates, generously
@@ -35,7 +36,13 @@ def tests_payload(
         "timeout_s": rl.timeout_s,
         "output_limit": rl.output_limit,
         "fsize_limit": rl.tmpfs_mb * 1024 * 1024,
+        **language_fields(rl),
     }
+
+
+def language_fields(rl: RunLimits) -> dict[str, Any]:
+    """The toolchain the runner builds and runs candidates with (None: python in-process), and the run's own memory."""
+    return {"language": toolchain(rl.language).wire(), "run_memory_mb": rl.run_memory_mb}
 
 
 def probe_payload(items: list[Item], inputs: list[str], entry_point: str | None, io: bool, rl: RunLimits) -> dict[str, Any]:
@@ -53,10 +60,12 @@ def probe_payload(items: list[Item], inputs: list[str], entry_point: str | None,
         "timeout_s": len(inputs) * (rl.probe_timeout_s + 0.5) + 2.0,
         "output_limit": rl.output_limit,
         "fsize_limit": rl.tmpfs_mb * 1024 * 1024,
+        **language_fields(rl),
     }
 
 
 def deadline_s(payload: dict[str, Any]) -> float:
     """Host-side wall-clock budget of a container running ``payload``."""
-    per = float(payload["timeout_s"]) + PER_CANDIDATE_OVERHEAD_S
+    compile_s = float((payload.get("language") or {}).get("compile_timeout_s") or 0.0)
+    per = float(payload["timeout_s"]) + compile_s + PER_CANDIDATE_OVERHEAD_S
     return STARTUP_SLACK_S + per * len(payload["candidates"])

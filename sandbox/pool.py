@@ -59,9 +59,10 @@ class WarmRunner:
 
 
 def same_container(a: RunLimits, b: RunLimits) -> bool:
-    """Whether a runner made for ``a`` can serve ``b``: the limits the engine enforces match
-    (timeouts, output and file sizes travel in each payload)."""
-    return (a.memory_mb, a.cpus, a.pids_limit, a.tmpfs_mb) == (b.memory_mb, b.cpus, b.pids_limit, b.tmpfs_mb)
+    """Whether a runner made for ``a`` can serve ``b``: the same language's image and the limits the
+    engine enforces (timeouts, output and file sizes travel in each payload)."""
+    return (a.language, a.memory_mb, a.cpus, a.pids_limit, a.tmpfs_mb) == \
+        (b.language, b.memory_mb, b.cpus, b.pids_limit, b.tmpfs_mb)
 
 
 class RunnerPool:

@@ -327,5 +327,6 @@ def known_inputs(problem: Problem) -> list[ProbeInput]:
 
 
 def stdin_probes(problem: Problem) -> bool:
-    """Probe with stdin text, not argument tuples: io programs, and programs with no function to call."""
-    return problem.is_io or not problem.entry_point
+    """Probe with stdin text, not argument tuples: io programs, programs with no function to call, and
+    every language but python (the sandbox calls functions by name only in python)."""
+    return problem.is_io or not problem.entry_point or problem.language != "python"

@@ -51,20 +51,21 @@ def decide(
     ``pool``: the task's warm sandbox runners (``sandbox.RunnerPool``), shared by the probes.
     """
     s = settings or get_settings()
-    run_inputs, run_many = _sandbox(s, pool)
+    run_inputs, run_many = _sandbox(s, pool, problem.language)
     ctx = Context(problem, candidates, results, s, client, run_inputs, run_many)
     return decide_with(ctx)
 
 
-def _sandbox(settings: Settings, pool: Any = None) -> tuple[RunInputs | None, RunMany | None]:
-    """The sandbox's runners with the settings' sandbox config (and on ``pool`` when given), imported late
-    so pure callers need no Docker SDK."""
+def _sandbox(settings: Settings, pool: Any = None, language: str = "python") -> tuple[RunInputs | None, RunMany | None]:
+    """The sandbox's runners with the settings' sandbox config for ``language`` (and on ``pool`` when given),
+    imported late so pure callers need no Docker SDK."""
     try:
         from sandbox import run_inputs, run_many
     except ImportError:
         return None, None
     config = settings.sandbox_config()
-    return partial(run_inputs, pool=pool, config=config), partial(run_many, pool=pool, config=config)
+    return (partial(run_inputs, pool=pool, config=config, language=language),
+            partial(run_many, pool=pool, config=config, language=language))
 
 
 def decide_with(ctx: Context) -> Decision:

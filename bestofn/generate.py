@@ -14,7 +14,7 @@ from typing import Any
 
 import openai
 
-from bestofn.extract import complete_program, extract_code, split_fences
+from bestofn.extract import complete_program, extract_code
 from bestofn.llm import chat, cost_usd
 from bestofn.prompts import revise_messages, solve_messages
 from bestofn.schemas import Candidate, Problem, ReasoningEffort
@@ -88,7 +88,7 @@ def sample_many(client: openai.OpenAI, messages: list[dict[str, str]], indices: 
 def with_code(problem: Problem, cand: Candidate) -> Candidate:
     """The candidate with the program extracted from its reply, or a ``no_code`` error."""
     if problem.language != "python":
-        code = _program_text(cand.raw)
+        code = extract_code(cand.raw, problem.entry_point, problem.language)
         return cand.model_copy(update={"code": code, "error": None if code else f"no_code: the reply held no {problem.language} code"})
     code = extract_code(cand.raw, problem.entry_point)
     if code:
@@ -96,17 +96,9 @@ def with_code(problem: Problem, cand: Candidate) -> Candidate:
     return cand.model_copy(update={"code": code, "error": None if code else "no_code: the reply held no Python code"})
 
 
-def _program_text(reply: str) -> str:
-    """Other languages, until extraction knows their fences: the longest fenced block, else the whole reply."""
-    blocks, _ = split_fences(reply)
-    bodies = [body for _, body in blocks if body.strip()]
-    text = max(bodies, key=len) if bodies else reply
-    return text.strip("\n") + "\n" if text.strip() else ""
-
-
 def solve_prompt(problem: Problem) -> list[dict[str, str]]:
     """The messages that ask for a solution to ``problem``."""
-    return solve_messages(problem.prompt, problem.entry_point, io_program=problem.is_io)
+    return solve_messages(problem.prompt, problem.entry_point, io_program=problem.is_io, language=problem.language)
 
 
 def generate_one(client: openai.OpenAI, problem: Problem, index: int, *, model: str, temperature: float,
@@ -146,7 +138,8 @@ def revise_candidate(client: openai.OpenAI, problem: Problem, parent: Candidate,
                      max_tokens: int | None = None, seed_base: int | None = None) -> Candidate:
     """Ask the model to fix ``parent`` given its run's ``feedback``: a new candidate (``index``) whose
     ``parent`` and ``round`` say where it came from. A failed or codeless reply is its error, never raised."""
-    messages = revise_messages(problem.prompt, problem.entry_point, parent.code, feedback, io_program=problem.is_io)
+    messages = revise_messages(problem.prompt, problem.entry_point, parent.code, feedback, io_program=problem.is_io,
+                               language=problem.language)
     seed = (settings.seed if seed_base is None else seed_base) + index
     cand = sample_one(client, messages, index, model=model,
                       temperature=problem.temperature if temperature is None else temperature,

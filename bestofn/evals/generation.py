@@ -3,6 +3,7 @@ service's own ``generate_candidates``, and store each as it arrives (resumable).
 
 from __future__ import annotations
 
+import re
 from concurrent.futures import ThreadPoolExecutor
 
 import openai
@@ -18,11 +19,24 @@ from bestofn.settings import Settings
 
 
 def completion_for(ep: EvalProblem, cand: Candidate) -> str:
-    """A generated program as a completion in the dataset's convention (prefix + completion runs)."""
+    """A generated program as a completion in the dataset's convention (prefix + completion runs).
+
+    Python redefines a function freely, so a reply that does not repeat the prompt follows
+    it whole. Other languages do not (MultiPL-E's prompt ends inside an open signature): the
+    completion is what follows the prompt's last line (the signature) in the reply, which the
+    set's stop tokens then cut where MultiPL-E would.
+    """
     if not cand.code or not ep.prefix:
         return cand.code
     head = ep.prefix.rstrip("\n")
-    return cand.code[len(head):] if cand.code.startswith(head) else "\n" + cand.code
+    if cand.code.startswith(head):
+        return cand.code[len(head):]
+    if ep.problem.language != "python":
+        signature = [c for c in head.splitlines()[-1] if not c.isspace()]
+        found = re.search(r"\s*".join(map(re.escape, signature)), cand.code) if signature else None
+        if found:  # spacing may differ: "add(x, y){" in the prompt, "add(x, y) {" in the reply
+            return cand.code[found.end():]
+    return "\n" + cand.code
 
 
 def generate_missing(store: EvalStore, run: EvalRun, problems: dict[str, EvalProblem], client: openai.OpenAI,

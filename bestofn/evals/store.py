@@ -115,14 +115,16 @@ class EvalStore:
         with self._lock, self.session() as s:
             return insert_once(s, row)
 
-    def save_results(self, results: dict[int, ExecutionResult]) -> None:
+    def save_results(self, results: dict[int, ExecutionResult], base: dict[int, bool | None] | None = None) -> None:
         """Record samples' hidden-test outcomes and mark them done, in one transaction: one
-        problem's sandbox call (a commit per sample costs a few ms on SQLite, serialised)."""
+        problem's sandbox call (a commit per sample costs a few ms on SQLite, serialised).
+        ``base``: per sample, whether it passed a split suite's base tests (EvalPlus)."""
         with self._lock, self.session() as s:
             for sample_id, res in results.items():
                 values = {"status": "done", "passed": res.all_passed, "result": result_text(res),
                           "exec_status": res.status, "tests_passed": res.tests_passed,
-                          "tests_total": res.tests_total, "runtime_ms": res.runtime_ms, "finished_at": utcnow()}
+                          "tests_total": res.tests_total, "runtime_ms": res.runtime_ms, "finished_at": utcnow(),
+                          "base_passed": (base or {}).get(sample_id)}
                 s.exec(update(EvalSample).where(col(EvalSample.id) == sample_id).values(**values))  # type: ignore[call-overload]
             s.commit()
 

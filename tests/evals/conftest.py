@@ -106,3 +106,19 @@ def evaluate_variants(pg_url: str, name: str, variants: dict[str, list[str | Non
     report = run_eval(run.id, store=store)
     assert report is not None
     return run, store.samples(run.id), report
+
+
+def evaluate_dataset(pg_url: str, dataset: str, samples: Path, ks: list[int], language: str | None = None) -> dict:
+    """``run_eval`` (real sandbox, reranking on) of a samples file on ``dataset``; returns the report."""
+    from bestofn.db import make_engine
+    from bestofn.evals.config import EvalConfig
+    from bestofn.evals.runner import run_eval, start_run
+    from bestofn.evals.samples import read_samples
+    from bestofn.evals.store import EvalStore
+
+    store = EvalStore(make_engine(pg_url))
+    run, _ = start_run(store, EvalConfig(dataset=dataset, ks=ks, language=language), name=dataset,
+                       samples=read_samples(samples))
+    report = run_eval(run.id, store=store)
+    assert report is not None
+    return report

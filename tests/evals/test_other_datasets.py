@@ -8,23 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from bestofn.db import make_engine
-from bestofn.evals.config import EvalConfig
 from bestofn.evals.datasets import load_dataset
-from bestofn.evals.runner import run_eval, start_run
-from bestofn.evals.samples import read_samples
-from bestofn.evals.store import EvalStore
-from tests.evals.conftest import write_samples
+from tests.evals.conftest import evaluate_dataset, write_samples
 
 pytestmark = pytest.mark.usefixtures("no_eval_containers_left")
 
 
 def evaluate(pg_url: str, dataset: str, samples: Path) -> dict:
-    store = EvalStore(make_engine(pg_url))
-    run, _ = start_run(store, EvalConfig(dataset=dataset, ks=[1, 2]), name=dataset, samples=read_samples(samples))
-    report = run_eval(run.id, store=store)
-    assert report is not None
-    return report
+    return evaluate_dataset(pg_url, dataset, samples, [1, 2])
 
 
 def test_own_problem_format(tmp_path: Path, pg_url: str) -> None:

@@ -2,16 +2,16 @@
 
 NULL for samples of sets without a base/plus split, which is every existing row.
 
-Revision ID: 0010_eval_base_passed
-Revises: 0009_candidate_lineage
-Create Date: 2026-12-20 09:00:00
+Revision ID: 0011_eval_base_passed
+Revises: 0010_execution_compile
+Create Date: 2026-12-01 15:00:00
 """
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0010_eval_base_passed'
-down_revision = '0009_candidate_lineage'
+revision = '0011_eval_base_passed'
+down_revision = '0010_execution_compile'
 branch_labels = None
 depends_on = None
 

@@ -6,20 +6,17 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import get_args
 
 import pytest
 
 from bestofn.evals import evalplus_oracle as oracle
 from bestofn.evals.datasets import EvalProblem, cut_at_stop, load_dataset
 from bestofn.evals.jsonl import InputError
-from bestofn.schemas import ExecutionResult, TestFormat
+from bestofn.schemas import ExecutionResult
 from bestofn.schemas import TestOutcome as Outcome
 from tests.evals.conftest import REPO, write_samples
 
 EXAMPLES = REPO / "examples" / "datasets"
-NATIVE = "native" in get_args(TestFormat)
-needs_native = pytest.mark.skipif(not NATIVE, reason="the native test format comes with the lang-native branch")
 
 
 # -- EvalPlus ----------------------------------------------------------------------------------
@@ -169,7 +166,6 @@ def test_stop_tokens_cut_the_completion() -> None:
     assert cut_at_stop("abc", ()) == "abc"
 
 
-@needs_native
 def test_multipl_e_rows_keep_their_language_and_tests() -> None:
     ds = load_dataset(f"multipl-e:{EXAMPLES / 'multipl-e.jsonl'}")
     js = ds["HumanEval_53_add"]
@@ -179,7 +175,6 @@ def test_multipl_e_rows_keep_their_language_and_tests() -> None:
     assert ds["HumanEval_53_add_py"].problem.language == "python"
 
 
-@needs_native
 def test_multipl_e_json_array_is_read(tmp_path: Path) -> None:
     rows = [json.loads(line) for line in (EXAMPLES / "multipl-e.jsonl").read_text().splitlines()]
     path = tmp_path / "humaneval-js.json"
@@ -210,13 +205,11 @@ def test_multipl_e_json_array_errors_name_the_item(tmp_path: Path) -> None:
         load_dataset(f"multipl-e:{path}")
 
 
-@needs_native
 def test_multipl_e_language_option_must_match(tmp_path: Path) -> None:
     with pytest.raises(InputError, match=r"field language: the row's tests are in javascript, not --language go"):
         load_dataset(f"multipl-e:{EXAMPLES / 'multipl-e.jsonl'}", "go")
 
 
-@needs_native
 def test_generated_function_becomes_a_completion_after_the_signature() -> None:
     from bestofn.evals.generation import completion_for
     from bestofn.schemas import Candidate

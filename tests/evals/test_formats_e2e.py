@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 
 from tests.evals.conftest import REPO, cli_env, evaluate_dataset, run_cli, write_samples
-from tests.evals.test_formats import needs_native
 
 pytestmark = pytest.mark.usefixtures("no_eval_containers_left")
 EXAMPLES = REPO / "examples" / "datasets"
@@ -68,10 +67,6 @@ def test_lcb_io(tmp_path: Path, pg_url: str) -> None:
     assert "base_pass_at_k" not in report
 
 
-@needs_native
-@pytest.mark.xfail(strict=True, reason="lang-native's in-container runner does not run 'native' suites yet (the "
-                   "runner hands them to harness_pytest: 'No module named pytest' for javascript, private_dir None "
-                   "for python); remove this mark when it does")
 def test_multipl_e_native(tmp_path: Path, pg_url: str) -> None:
     samples = write_samples(tmp_path / "s.jsonl", [
         {"task_id": "HumanEval_53_add", "completion": "  return x + y;\n}\n"},

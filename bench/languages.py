@@ -39,12 +39,16 @@ from bestofn.settings import get_settings  # noqa: E402
 from sandbox import RunnerPool, SandboxConfig, ensure_image, run_many  # noqa: E402
 from sandbox.client import get_client  # noqa: E402
 from sandbox.config import hardened_kwargs, resolve, sandbox_labels  # noqa: E402
-from sandbox.image.runner import normalise  # noqa: E402
 from sandbox.languages import toolchain  # noqa: E402
 from tests.sandbox.languages.programs import IO_TESTS, PROGRAMS  # noqa: E402
 
 PAIRS = json.loads(IO_TESTS.code)
 SEP = "@@bench-output@@"
+
+
+def normalise(text: str) -> str:
+    """As the runner compares io (sandbox/image/runner.py, which imports only in the image): trailing spaces and newlines."""
+    return "\n".join(line.rstrip() for line in text.rstrip().splitlines())
 
 
 def candidates(language: str, n: int) -> tuple[list[str], list[bool]]:

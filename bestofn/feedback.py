@@ -23,7 +23,7 @@ STDERR_CHARS = 600
 
 _TIMEOUT = "The run timed out: it was stopped at the time limit (an endless loop or a too slow algorithm?)."
 _OOM = "The run was killed for using too much memory."
-_NO_TESTS_RAN = {"syntax_error": "The code does not compile.",
+_NO_TESTS_RAN = {"syntax_error": "The code does not compile.", "compile_error": "The code does not compile.",
                  "error": "The run stopped with an error before its tests could pass."}
 
 

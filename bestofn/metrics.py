@@ -81,7 +81,7 @@ def _candidates(conn: Connection) -> Iterator[Metric]:
         gen.add_metric([model, kind], n)
     yield gen
     ran = CounterMetricFamily("bestofn_candidates_executed", "Sandbox outcomes: passed, failed, error, timeout, oom, "
-                              "syntax_error.", labels=["status"])
+                              "syntax_error, compile_error.", labels=["status"])
     for status, n in conn.execute(select(ExecutionRow.status, func.count()).group_by(ExecutionRow.status)):
         ran.add_metric([status], n)
     yield ran

@@ -29,7 +29,7 @@ def render_task(view: TaskView, console: Console, *, note: str | None = None) ->
         c = by_index.get(r["index"])
         tests = f"{sc.get('tests_passed', 0)}/{sc.get('tests_total', 0)}" if sc.get("tests_total") is not None else "-"
         status = str(sc.get("status", "-"))
-        style = "green" if status == "passed" else ("red" if status in {"failed", "error", "syntax_error"} else "yellow")
+        style = "green" if status == "passed" else ("red" if status in {"failed", "error", "syntax_error", "compile_error"} else "yellow")
         table.add_row(str(r["rank"]), str(r["index"]), lineage(c), f"[{style}]{status}[/]", tests,
                       "-" if sc.get("runtime_ms") is None else f"{float(sc['runtime_ms']):.1f}",
                       str(c.tokens_out if c else "-"), "winner" if r["index"] == (view.winner.index if view.winner else None) else "")

@@ -25,6 +25,8 @@ def test_timeouts_and_oom_are_said_as_such() -> None:
     assert "timed out" in execution_feedback(_result(status="timeout", timed_out=True))
     assert "too much memory" in execution_feedback(_result(status="oom", oom_killed=True))
     assert "does not compile" in execution_feedback(_result(status="syntax_error", stderr="SyntaxError: bad"))
+    compiled = execution_feedback(_result(status="compile_error", stderr="main.cpp:1:5: error: expected ';'"))
+    assert "does not compile" in compiled and "main.cpp:1:5: error: expected ';'" in compiled
 
 
 def test_bounded_and_redacted() -> None:

@@ -109,6 +109,16 @@ def test_syntax_import_and_runner_errors() -> None:
     assert grade(runner_error="OSError: [Errno 28] No space left").status == "error"
 
 
+def test_a_compiler_refusal_is_compile_error_with_its_time_apart() -> None:
+    refused = grade(compile_failed="main.go:5:1: syntax error: unexpected }", compile_ms=181.5)
+    assert (refused.status, refused.tests_total, refused.compile_ms) == ("compile_error", 0, 181.5)
+    assert refused.stderr == "main.go:5:1: syntax error: unexpected }"
+    ran = grade(events=events("passed"), compile_ms=300.0)
+    assert (ran.status, ran.compile_ms) == ("passed", 300.0)
+    assert ran.runtime_ms == sum(t.duration_ms for t in ran.tests)  # the compile is not in the run time
+    assert grade(compile_failed="x", compile_ms=float("nan")).status == "error"  # a broken record, never stored
+
+
 def test_streams_and_truncation_pass_through() -> None:
     res = grade(events=events("passed"), stdout="out", stderr="err", truncated=True)
     assert (res.stdout, res.stderr, res.truncated) == ("out", "err", True)

@@ -28,9 +28,9 @@ psql_admin() { su postgres -c "cd / && psql -p $PG_PORT -v ON_ERROR_STOP=1 -qtAc
 # This run's sandbox containers still on the engine: listed, removed, and the run fails.
 containers_left() {
   command -v docker >/dev/null || return 1
-  local filters=(--filter label=bestofn.sandbox=1 --filter "label=bestofn.run=$BESTOFN_RUN_ID")
+  local filters=(--filter label=bestofn.sandbox=1 --filter "label=bestofn.run=$1")
   [ -n "$(docker ps -aq "${filters[@]}")" ] || return 1
-  echo "sandbox containers of run $BESTOFN_RUN_ID were left behind (removed now):" >&2
+  echo "sandbox containers of run $1 were left behind (removed now):" >&2
   docker ps -a "${filters[@]}" >&2
   docker ps -aq "${filters[@]}" | xargs -r docker rm -f >/dev/null 2>&1
   return 0
@@ -39,8 +39,8 @@ containers_left() {
 # The run's database, and per-test databases (bestofn_t_<run id>_*) a killed test left.
 drop_databases() {
   local db
-  for db in $run_db $(psql_admin "SELECT datname FROM pg_database WHERE datname LIKE 'bestofn_t_%'"); do
-    [[ $db == "$run_db" || $db == bestofn_t_${BESTOFN_RUN_ID}_* ]] || continue
+  for db in $run_db $family_db $(psql_admin "SELECT datname FROM pg_database WHERE datname LIKE 'bestofn_t_%'"); do
+    [[ $db == "$run_db" || $db == "$family_db" || $db == bestofn_t_${BESTOFN_RUN_ID}_* ]] || continue
     psql_admin "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null
   done
 }
@@ -59,13 +59,18 @@ finish() {
     wait "$lang_build" || { echo "[test] language image build failed:" >&2; tail -20 "$lang_log" >&2; rc=1; }
     rm -f "$lang_log"
   fi
-  if containers_left; then rc=1; fi
+  if [ -n "$family_pid" ]; then kill -- "$family_pid" 2>/dev/null; wait "$family_pid" 2>/dev/null; fi
+  if containers_left "$BESTOFN_RUN_ID"; then rc=1; fi
+  if [ -n "$family_id" ] && containers_left "$family_id"; then rc=1; fi
   drop_databases
+  [ -z "$family_data" ] || rm -rf "$family_data"
+  rm -f "$family_log"
   drop_queue
   [ -z "$run_data" ] || rm -rf "$run_data"
   exit "$rc"
 }
 run_db="" run_queue="" run_data="" lang_build="" lang_log=""
+family_id="" family_db="" family_data="" family_log="" family_pid=""
 trap finish EXIT
 
 if [ -z "${BESTOFN_DATABASE_URL:-}" ]; then
@@ -101,8 +106,43 @@ if [ "$test_languages" != none ]; then
   .venv/bin/bestofn sandbox build "${lang_args[@]}" >"$lang_log" 2>&1 &
   lang_build=$!
 fi
+pytest_run() { .venv/bin/python -m pytest -p no:cacheprovider -ra "$@"; }
+
+# The whole suite (no arguments): the slow families -- the other languages (compilers, their images
+# still building) and the browser -- run in a second pytest beside the rest, as a run of their own
+# (run id <id>_f: its own database, Celery queue, data dir and container label), so neither session's
+# end-of-run container check sees the other's. BESTOFN_TEST_FAMILIES=serial runs one pytest.
+families=${BESTOFN_TEST_FAMILIES:-parallel}
+slow_families="languages or browser"
+if [ $# -eq 0 ] && [ "$families" = parallel ] && [ -n "$run_db" ] && [ "$test_languages" != none ]; then
+  family_id=${BESTOFN_RUN_ID:0:28}_f
+  family_db=bestofn_run_$family_id
+  family_data=$(mktemp -d /tmp/bestofn-test-XXXXXX)
+  family_log=$(mktemp /tmp/bestofn-family-XXXXXX.log)
+  psql_admin "CREATE DATABASE $family_db OWNER $PG_USER" >/dev/null
+  echo "[test] the slow families ($slow_families) run beside the rest as run $family_id"
+  BESTOFN_RUN_ID=$family_id BESTOFN_CELERY_QUEUE=bestofn-$family_id BESTOFN_DATA_DIR=$family_data \
+    BESTOFN_DATABASE_URL=postgresql+psycopg://$PG_USER:$PG_PASSWORD@127.0.0.1:$PG_PORT/$family_db \
+    pytest_run -m "$slow_families" tests >"$family_log" 2>&1 &
+  family_pid=$!
+  set +e
+  pytest_run -m "not ($slow_families)" tests
+  rc=$?
+  wait "$family_pid"
+  family_rc=$?
+  family_pid=""
+  set -e
+  echo "[test] ---------- the slow families ($slow_families), run $family_id ----------"
+  cat "$family_log"
+  for code in $rc $family_rc; do
+    if [ "$code" -eq 5 ]; then echo "pytest collected no tests in one of the sessions: that is a failure" >&2; exit 1; fi
+  done
+  [ "$rc" -ne 0 ] || rc=$family_rc
+  exit "$rc"
+fi
+
 set +e
-.venv/bin/python -m pytest -p no:cacheprovider -ra "$@"
+pytest_run "$@"
 rc=$?
 set -e
 if [ "$rc" -eq 5 ]; then

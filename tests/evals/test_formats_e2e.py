@@ -67,6 +67,7 @@ def test_lcb_io(tmp_path: Path, pg_url: str) -> None:
     assert "base_pass_at_k" not in report
 
 
+@pytest.mark.languages  # javascript's image: built in the background while the python tests run
 def test_multipl_e_native(tmp_path: Path, pg_url: str) -> None:
     samples = write_samples(tmp_path / "s.jsonl", [
         {"task_id": "HumanEval_53_add", "completion": "  return x + y;\n}\n"},

@@ -43,6 +43,7 @@ def _fill(rec: Recorder, form: dict[str, str]) -> None:
     d.find_element(By.ID, "submit").click()
 
 
+@pytest.mark.browser
 @pytest.mark.timeout(420)
 def test_submit_watch_inspect_and_stay_on_127_0_0_1(ui_stack: Stack, tmp_path: Path) -> None:
     slow = 2.0  # each scripted reply takes this long, so the page is seen before the task ends

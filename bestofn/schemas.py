@@ -92,7 +92,10 @@ class Limits(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    timeout_s: float | None = Field(default=None, gt=0, le=300)
+    timeout_s: float | None = Field(
+        default=None, gt=0, le=300,
+        description="A candidate's test run, in CPU seconds (a busy machine does not turn a slow run into a "
+                    "timeout); one that sleeps or blocks ends after 4x this of wall time.")
     memory_mb: int | None = Field(default=None, ge=32, le=8192)
 
 

@@ -37,6 +37,7 @@ ENVIRONMENT = {  # explicit and minimal: nothing of the host's environment goes 
     "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",
 }
 STARTUP_SLACK_S = 15.0  # container start + interpreter + pytest import, on a busy host
+CPU_BACKSTOP = 4.0  # a run's timeout is CPU time; it ends anyway after this many times its timeout of wall time
 EXPIRY_GRACE_S = 60.0  # how long past its deadline a leftover container may live before reap()
 
 

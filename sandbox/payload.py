@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from bestofn.schemas import TestSuite
-from sandbox.config import STARTUP_SLACK_S, RunLimits
+from sandbox.config import CPU_BACKSTOP, STARTUP_SLACK_S, RunLimits
 from sandbox.languages import toolchain
 
 Item = tuple[int, str]  # (candidate index, code)
@@ -33,7 +33,8 @@ def tests_payload(
         "prelude": prelude,
         "uids": rl.uids(),
         "candidates": [{"index": i, "code": code} for i, code in items],
-        "timeout_s": rl.timeout_s,
+        "timeout_s": rl.timeout_s,  # CPU seconds per candidate, ended after cpu_backstop x that of wall time
+        "cpu_backstop": CPU_BACKSTOP,
         "output_limit": rl.output_limit,
         "fsize_limit": rl.tmpfs_mb * 1024 * 1024,
         **language_fields(rl),
@@ -58,6 +59,7 @@ def probe_payload(items: list[Item], inputs: list[str], entry_point: str | None,
         "candidates": [{"index": i, "code": code} for i, code in items],
         "call_timeout_s": rl.probe_timeout_s,
         "timeout_s": len(inputs) * (rl.probe_timeout_s + 0.5) + 2.0,
+        "cpu_backstop": CPU_BACKSTOP,
         "output_limit": rl.output_limit,
         "fsize_limit": rl.tmpfs_mb * 1024 * 1024,
         **language_fields(rl),
@@ -67,5 +69,5 @@ def probe_payload(items: list[Item], inputs: list[str], entry_point: str | None,
 def deadline_s(payload: dict[str, Any]) -> float:
     """Host-side wall-clock budget of a container running ``payload``."""
     compile_s = float((payload.get("language") or {}).get("compile_timeout_s") or 0.0)
-    per = float(payload["timeout_s"]) + compile_s + PER_CANDIDATE_OVERHEAD_S
+    per = float(payload["timeout_s"]) * CPU_BACKSTOP + compile_s + PER_CANDIDATE_OVERHEAD_S
     return STARTUP_SLACK_S + per * len(payload["candidates"])

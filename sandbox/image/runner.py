@@ -6,7 +6,7 @@ so the work is split across processes that cannot reach each other:
 - **supervisor** (this process, PID 1): starts as root with only CAP_SETUID,
   CAP_SETGID and CAP_KILL, not dumpable. Reads ONE JSON payload from stdin
   (or, as a warm pool's runner, framed payloads one after another),
-  supervises each candidate under a wall-clock deadline, grades ``io`` tests and
+  supervises each candidate under a CPU-time budget with a wall-clock backstop, grades ``io`` tests and
   probes itself, and prints one record line ``<marker> <json>`` per candidate.
 - **zygote** (root, forked BEFORE the payload is read): forks the untrusted
   processes on request, so they inherit no tests and no sibling's code, and runs
@@ -196,7 +196,8 @@ class Supervisor:
         self.grader_uid, self.grader_gid = (int(x) for x in uids["grader"])
         if len({self.cand_uid, self.grader_uid, 0}) != 3:
             raise RunnerError("the candidate and the grader need two different non-root uids")
-        self.timeout = float(payload["timeout_s"])
+        self.timeout = float(payload["timeout_s"])  # CPU seconds per candidate (CpuBudget), wall backstop x backstop
+        self.backstop = float(payload.get("cpu_backstop", CpuBudget.BACKSTOP))
         self.out_limit = int(payload["output_limit"])
         self.fsize = int(payload["fsize_limit"])
         self.prepared = prepare(payload)
@@ -314,7 +315,7 @@ class Supervisor:
         os.close(err_w)
         streams.bufs[ev_r], streams.limits[ev_r] = bytearray(), EVENTS_LIMIT
         streams.open.add(ev_r)
-        deadline = start + self.timeout
+        deadline = CpuBudget((self.cand_uid, self.grader_uid), self.timeout, self.backstop)
         pidfd = os.pidfd_open(gpid)
         timed_out = False
         try:
@@ -354,7 +355,7 @@ class Supervisor:
         if built.get("compile_failed") is not None:
             return {"index": index, **built}
         start = time.monotonic()  # run time only: the compile is reported apart (compile_ms)
-        deadline = start + self.timeout
+        budget = TestBudget(self.cand_uid, self.timeout, self.backstop)
         events = [{"ev": "collected", "n": len(pairs)}]
         out_all, err_all, truncated = bytearray(), bytearray(), False
         timed_out, maxrss, cpu_total, exit_code = False, 0, 0.0, 0
@@ -363,7 +364,9 @@ class Supervisor:
             name = f"io[{k}]"
             events.append({"ev": "start", "name": name})
             expected = normalise(pair["output"])
-            run = self.run_program(index, code, pair["input"], deadline, max(self.out_limit, len(expected) * 4 + 1024))
+            run = self.run_program(index, code, pair["input"], budget.next_run(),
+                                   max(self.out_limit, len(expected) * 4 + 1024))
+            budget.spend(run["cpu_ms"])
             maxrss, cpu_total = max(maxrss, run["maxrss"]), cpu_total + run["cpu_ms"]
             if run["compile_error"]:
                 compile_error = run["compile_error"]
@@ -452,7 +455,8 @@ class Supervisor:
             return {"index": index, **built}
         start = time.monotonic()
         request = self.exec_request(self.lang["run"], index, data_limit=self.lang.get("data_limit"))
-        run = self.run_child("exec", index, {**request, "report": True}, "", start + self.timeout, self.out_limit,
+        run = self.run_child("exec", index, {**request, "report": True}, "",
+                             CpuBudget(self.cand_uid, self.timeout, self.backstop), self.out_limit,
                              report=True)
         after = oom_kills()
         exit_code = run["exit_code"]
@@ -548,7 +552,7 @@ class Supervisor:
                 return {"index": index, **built, "fingerprints": ["exc:CompileError"] * len(inputs)}
             fps = []
             for text in inputs:
-                run = self.run_program(index, code, text, CpuBudget(self.cand_uid, call_timeout),
+                run = self.run_program(index, code, text, CpuBudget(self.cand_uid, call_timeout, self.backstop),
                                        FINGERPRINT_LIMIT * 4)
                 if run["compile_error"]:
                     return {"index": index, "compile_error": run["compile_error"],
@@ -583,7 +587,7 @@ class Supervisor:
                 try:
                     reply = link.request({"op": "call", "target": fn._id, "args": link.encoder.encode(list(args)),
                                           "kwargs": {"$d": []}, "fork": True},
-                                         CpuBudget(self.cand_uid, call_timeout))
+                                         CpuBudget(self.cand_uid, call_timeout, self.backstop))
                     fps.append(self._fingerprint(link, reply))
                 except protocol.FrameTimeout:
                     fps.append("timeout")
@@ -607,7 +611,7 @@ class Supervisor:
         link = Link(os.dup(chan.fileno()))
         chan.close()
         try:
-            names = link.request({"op": "load", "code": code, "module": None}, CpuBudget(self.cand_uid, call_timeout))
+            names = link.request({"op": "load", "code": code, "module": None}, CpuBudget(self.cand_uid, call_timeout, self.backstop))
             if names.get("compile"):
                 self._end_session(link, cpid)
                 return "exc:SyntaxError"
@@ -669,19 +673,25 @@ class Supervisor:
 
 
 class CpuBudget:
-    """A probe's limit in the candidate's CPU time, not the wall clock's: a busy machine slows a
-    call down without turning its answer into "timeout" (which would make the ranking depend on
-    load). After ``cpu_s`` of wall time the candidate uid's CPU time is read; the wait goes on
-    while it has used less than ``cpu_s``, up to ``BACKSTOP`` x ``cpu_s`` of wall time (a sleeping
-    or blocked call uses no CPU and still ends)."""
+    """A limit in CPU time, not the wall clock's: a busy machine slows a run down without turning
+    its answer into "timeout" (which would make verdicts and rankings depend on load). After
+    ``cpu_s`` of wall time the CPU time of ``uids``' processes is read; the wait goes on while they
+    have used less than ``cpu_s``, up to ``backstop`` x ``cpu_s`` of wall time or ``until`` if
+    sooner (a sleeping or blocked run uses no CPU and still ends)."""
 
-    BACKSTOP = 4.0
+    BACKSTOP = 4.0  # the host's sandbox.config.CPU_BACKSTOP sends the same in each payload
 
-    def __init__(self, uid, cpu_s):
-        self.uid, self.cpu_s = uid, float(cpu_s)
+    def __init__(self, uids, cpu_s, backstop=BACKSTOP, until=None):
+        self.uids = (uids,) if isinstance(uids, int) else tuple(uids)
+        self.cpu_s = max(float(cpu_s), 0.0)
         now = time.monotonic()
-        self.first, self.last = now + self.cpu_s, now + self.cpu_s * self.BACKSTOP
-        self.base = cpu_seconds_of(uid)  # only this candidate's processes run under its uid
+        self.first, self.last = now + self.cpu_s, now + self.cpu_s * backstop
+        if until is not None:
+            self.first, self.last = min(self.first, until), min(self.last, until)
+        self.base = self.used()  # only this candidate's (and its grader's) processes run under these uids
+
+    def used(self):
+        return sum(cpu_seconds_of(uid) for uid in self.uids)
 
     def left(self):
         now = time.monotonic()
@@ -689,10 +699,26 @@ class CpuBudget:
             return self.first - now
         if now >= self.last:
             return 0.0
-        used = cpu_seconds_of(self.uid) - self.base
+        used = self.used() - self.base
         if used >= self.cpu_s:
             return 0.0
         return min(max(self.cpu_s - used, 0.05), self.last - now)
+
+
+class TestBudget:
+    """One candidate's test time over several processes (an io pair or a compile-free run each):
+    ``cpu_s`` of CPU in all, each run getting what the ones before left (their CPU as the reaper
+    measured it), all within one wall-clock backstop from the first run's start."""
+
+    def __init__(self, uid, cpu_s, backstop=CpuBudget.BACKSTOP):
+        self.uid, self.cpu_s, self.backstop, self.spent = uid, float(cpu_s), backstop, 0.0
+        self.until = time.monotonic() + self.cpu_s * backstop
+
+    def next_run(self):
+        return CpuBudget(self.uid, self.cpu_s - self.spent, self.backstop, until=self.until)
+
+    def spend(self, cpu_ms):
+        self.spent += float(cpu_ms) / 1000.0
 
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")

@@ -80,7 +80,9 @@ def test_every_cheat_then_an_honest_batch_on_the_same_runner(fmt: str, labels: d
                                                              sandbox_config: SandboxConfig) -> None:
     suite, entry, honest, cheats = SUITES[fmt]
     codes, names = _interleaved(honest, cheats)
-    with RunnerPool(labels=labels, max_idle=1, config=sandbox_config) as pool:
+    # idle_s: the batch spreads over two runners, and the one given back first waits for the other,
+    # whose blocked cheats end only at the CPU budget's wall-clock backstop (4 x 10 s)
+    with RunnerPool(labels=labels, max_idle=1, config=sandbox_config, idle_s=180) as pool:
         for _attempt in range(3):  # a runner that could not sweep is thrown away (and its rest re-run
             # elsewhere): rare, and then this proves nothing about reuse, so the cheats go again
             _check(names, run_many(codes, suite, entry, Limits(timeout_s=10), mode="per_task", labels=labels,

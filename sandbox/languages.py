@@ -53,6 +53,7 @@ class Toolchain:
 # JVM flags for a fast start in a small container: one GC thread, C1 only, the JDK's class-data
 # archive, no /tmp/hsperfdata file
 _V8_OOM = ("JavaScript heap out of memory",)
+_JAVA_CP = "/usr/share/java/javatuples.jar:."
 _JVM = ("-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xshare:auto", "-XX:-UsePerfData")
 
 TOOLCHAINS: dict[str, Toolchain] = {t.name: t for t in (
@@ -97,9 +98,11 @@ TOOLCHAINS: dict[str, Toolchain] = {t.name: t for t in (
         oom_markers=("std::bad_alloc",),
     ),
     Toolchain(
-        "java", packages=("default-jdk-headless",), source="Main.java",
-        compile=("javac", *(f"-J{flag}" for flag in _JVM), "-J-Xmx384m", "-encoding", "UTF-8", "Main.java"),
-        run=("java", "-Xmx{mem}m", "-Xss64m", *_JVM, "Main"),
+        # javatuples: MultiPL-E's Java problems import org.javatuples (Pair, Triplet...)
+        "java", packages=("default-jdk-headless", "libjavatuples-java"), source="Main.java",
+        compile=("javac", *(f"-J{flag}" for flag in _JVM), "-J-Xmx384m", "-cp", _JAVA_CP, "-encoding", "UTF-8",
+                 "Main.java"),
+        run=("java", "-Xmx{mem}m", "-Xss64m", *_JVM, "-cp", _JAVA_CP, "Main"),
         compile_timeout_s=60.0, compile_memory_mb=768, pids_limit=128,
         oom_markers=("java.lang.OutOfMemoryError",),
     ),

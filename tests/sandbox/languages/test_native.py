@@ -91,3 +91,20 @@ def test_forged_report_lines_without_the_nonce_and_a_hostile_message(language: s
     assert hostile.tests[1].outcome == "error" and len(hostile.tests[1].message) <= 1000
     assert hostile.tests[1].message.isprintable()
     assert (hostile.tests_passed, hostile.tests_total) == (2, 3)
+
+
+@pytest.mark.parametrize("language", ["java"])
+def test_java_problems_may_use_javatuples(language: str, labels: dict[str, str], sandbox_config: SandboxConfig) -> None:
+    """MultiPL-E's Java problems import org.javatuples (Pair, Triplet): the image ships it on the class path."""
+    prompt = ("import java.util.*;\nimport java.lang.reflect.*;\nimport org.javatuples.*;\nimport java.security.*;\n"
+              "import java.math.*;\nimport java.io.*;\nimport java.util.stream.*;\nclass Problem {\n"
+              "    // The smallest and the largest of two numbers.\n"
+              "    public static Pair<Long, Long> minMax(long a, long b) {\n")
+    tests = ("    }\n    public static void main(String[] args) {\n"
+             "    assert(minMax((1l), (2l)).equals((Pair.with(1l, 2l))));\n"
+             "    assert(minMax((7l), (3l)).equals((Pair.with(3l, 7l))));\n    }\n\n}\n")
+    right = prompt + "        return Pair.with(Math.min(a, b), Math.max(a, b));\n"
+    wrong = prompt + "        return Pair.with(a, b);\n"
+    got = run_many([right, wrong], Suite(format="native", code=tests), labels=labels, config=sandbox_config,
+                   language=language)
+    assert [(r.status, r.tests_passed, r.tests_total) for r in got] == [("passed", 2, 2), ("failed", 1, 2)], got

@@ -17,6 +17,7 @@ from bestofn.security.redact import redact
 MAX_CHARS = 2000  # the whole feedback; the budget guard counts it in a revision's prompt
 MAX_FAILING_TESTS = 5
 MESSAGE_CHARS = 200  # 5 failing tests and the stderr tail fit MAX_CHARS together
+RETURNED = " (the candidate returned "  # the humaneval grader's note of actual values (sandbox/image/harnesses.py)
 NAME_CHARS = 200
 STDERR_LINES = 8
 STDERR_CHARS = 600
@@ -30,6 +31,15 @@ _NO_TESTS_RAN = {"syntax_error": "The code does not compile.",
 def _cut(text: str, limit: int) -> str:
     text = text.strip()
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _message(text: str) -> str:
+    """A test's message cut to ``MESSAGE_CHARS``, the actual values kept: a long assertion is cut first."""
+    head, sep, values = text.strip().partition(RETURNED)
+    if not sep or len(text.strip()) <= MESSAGE_CHARS:
+        return _cut(text, MESSAGE_CHARS)
+    note = _cut(sep + values, MESSAGE_CHARS // 2)
+    return _cut(head, MESSAGE_CHARS - len(note)) + note
 
 
 def _tail(text: str) -> str:
@@ -54,7 +64,7 @@ def execution_feedback(result: ExecutionResult) -> str:
         for t in failing[:MAX_FAILING_TESTS]:
             line = f"- {_cut(t.name, NAME_CHARS)}: {t.outcome}"
             if t.message:
-                line += f": {_cut(t.message, MESSAGE_CHARS)}"
+                line += f": {_message(t.message)}"
             parts.append(line)
         if len(failing) > MAX_FAILING_TESTS:
             parts.append(f"- ... and {len(failing) - MAX_FAILING_TESTS} more failing tests")

@@ -189,3 +189,12 @@ def test_revise_without_max_revisions_gets_the_default_rounds(store: TaskStore, 
     assert task.problem["max_revisions"] == get_settings().default_revisions
     run_task(task.id, client=make_client(base_url=fake_llm.base_url), store=store)
     assert len(_revision_requests(fake_llm)) == get_settings().default_revisions
+
+
+def test_the_revision_request_holds_what_the_candidate_returned(store: TaskStore, fake_llm: FakeLLM) -> None:
+    """The humaneval grader reports the actual value of a failed comparison; the fix needs it."""
+    fake_llm.add(REVISION, respond=lambda body: Reply(
+        content=P.FAST_OK if "(the candidate returned [0, 0, 0])" in messages_text(body) else P.PARTLY_WRONG))
+    fake_llm.add("running_max", P.PARTLY_WRONG)
+    _, view = _run(store, fake_llm, n=1, strategy="revise", max_revisions=1)
+    assert view.winner.index == 1 and not view.no_passing_candidate

@@ -32,8 +32,9 @@ from bestofn.schemas import Candidate, ExecutionResult, Problem
 from bestofn.security.redact import describe_failure
 from bestofn.settings import Settings, get_settings
 from bestofn.store import Claimed, TaskStore, as_utc
-from bestofn.trace import EarlyStopTrace
-from bestofn.waves import plan_waves, use_early_stop
+from bestofn.split import DEFAULT_SHARE, choose_split, seen_text
+from bestofn.trace import EarlyStopTrace, SplitTrace
+from bestofn.waves import plan_waves, trim_waves, use_early_stop
 from sandbox import RunnerPool, SandboxUnavailable
 
 log = logging.getLogger("bestofn.pipeline")
@@ -164,7 +165,9 @@ class _Run:
     results: dict[int, ExecutionResult]
     timings: dict[str, float] = field(default_factory=lambda: {"generate_ms": 0.0, "execute_ms": 0.0, "rank_ms": 0.0})
     stopped_after: int | None = None
+    rounds_planned: int = 0  # revision rounds this run may take (the split's, under 'auto')
     revision_stop: str = ""  # why the revision rounds ended (bestofn/revise.py)
+    split: SplitTrace | None = None  # the width/depth policy's choice under 'auto' (bestofn/split.py)
     runners: RunnerPool | None = None  # the task's warm sandbox runners: its waves and probes share them
     phase: str | None = None  # the status this run last set (the claim may have set the first)
 
@@ -194,8 +197,7 @@ def _run_claimed(claimed: Claimed, store: TaskStore, s: Settings, client: openai
     run = _start(claimed, store, s, client, started)
     try:
         with warm_runners(s, {"bestofn.task": task.id}) as run.runners:
-            _run_waves(run)
-            _run_revisions(run)
+            _sample_and_revise(run)
             if not any(c.usable for c in run.cands.values()):
                 return _fail_without_code(run)
             return _rank_and_finish(run)
@@ -219,9 +221,47 @@ def _start(claimed: Claimed, store: TaskStore, s: Settings, client: openai.OpenA
     return run
 
 
-def _run_waves(run: _Run) -> None:
-    """Each wave: generate what is missing, execute it; stop early once a wave passes, or when out of time."""
-    for w, wave in enumerate(run.waves):
+def _sample_and_revise(run: _Run) -> None:
+    """The waves, then the revision rounds; under 'auto' with rounds allowed, the split policy
+    (bestofn/split.py) reads the greedy probe (else the samples) and picks the width, the rounds and
+    which runs first."""
+    rounds = planned_rounds(run.problem, run.settings)
+    if run.problem.strategy != "auto" or not rounds:
+        _run_waves(run)
+        _run_revisions(run, rounds)
+        return
+    probe = len(run.waves) > 1  # waves with early stop: wave 0 is the greedy probe
+    _run_waves(run, stop=1 if probe else None)
+    seen = run.results.get(0) if probe else _best_result(run)
+    split = choose_split(run.problem, run.task.n, rounds, seen, probe=probe)
+    run.split = split.trace(seen_text(seen, "the greedy probe" if probe else "the best sample"),
+                            run.problem.revision_share if run.problem.revision_share is not None else DEFAULT_SHARE)
+    run.tlog.info("width/depth split", extra={"signal": split.signal, "width": split.width, "rounds": split.rounds,
+                                              "depth_first": split.depth_first})
+    run.waves = trim_waves(run.waves, split.width)
+    if split.depth_first:
+        _run_revisions(run, split.rounds)
+        if solved(run.results) and len(run.waves) > 1:
+            run.stopped_after = 0  # a revision of the probe solved it: the other samples are not bought
+            return
+        _run_waves(run, start=1)
+    else:
+        _run_waves(run, start=1)
+        _run_revisions(run, split.rounds)
+
+
+def _best_result(run: _Run) -> ExecutionResult | None:
+    parent = parent_to_revise(run.candidates(), run.results)
+    return run.results.get(parent.index) if parent else None
+
+
+def _run_waves(run: _Run, start: int = 0, stop: int | None = None) -> None:
+    """Waves ``start`` to ``stop``: generate what is missing, execute it; stop early once a wave passes,
+    or when out of time."""
+    if run.stopped_after is not None:
+        return
+    for w in range(start, len(run.waves) if stop is None else min(stop, len(run.waves))):
+        wave = run.waves[w]
         if w and run.budget.out_of_time():
             run.tlog.warning("task timeout: no further wave", extra={"wave": w})
             break
@@ -263,10 +303,10 @@ def _execute_wave(run: _Run, w: int, wave: list[int]) -> None:
                                                                    if i in run.results}})
 
 
-def _run_revisions(run: _Run) -> None:
-    """Revision rounds after the waves (bestofn/revise.py): round r revises the best candidate so far
+def _run_revisions(run: _Run, planned: int) -> None:
+    """Up to ``planned`` revision rounds (bestofn/revise.py): round r revises the best candidate so far
     as candidate ``n + r - 1``; stops once one passes, out of rounds or time, or a round gains nothing."""
-    planned = planned_rounds(run.problem, run.settings)
+    run.rounds_planned = planned
     if not planned:
         return
     run.revision_stop = f"all {planned} rounds used"
@@ -327,7 +367,8 @@ def _rank_and_finish(run: _Run) -> RunOutcome:
     trace = decision.details
     trace.timings = {k: round(v, 3) for k, v in run.timings.items()}
     skipped = run.task.n - sum(c.round == 0 for c in cands)
-    if planned := planned_rounds(run.problem, run.settings):
+    trace.split = run.split
+    if planned := run.rounds_planned:
         trace.revision = revision_trace(cands, run.results, planned, run.revision_stop, decision.winner)
         if trace.revision.winner_round:
             decision.reason += (f" (from revision round {trace.revision.winner_round} of candidate"

@@ -197,6 +197,18 @@ class RevisionTrace(TraceModel):
     winner_parent: int | None = None
 
 
+class SplitTrace(TraceModel):
+    """The width/depth policy's choice under strategy 'auto' (bestofn/split.py): what it read and why."""
+
+    signal: str
+    width: int = Field(description="Fresh samples in all.")
+    rounds: int = Field(description="Revision rounds allowed.")
+    order: str
+    revision_share: float
+    seen: str
+    why: str
+
+
 class DecisionTrace(TraceModel):
     """Everything behind one decision; a section is None (and absent from the JSON) when its step did not run."""
 
@@ -212,6 +224,7 @@ class DecisionTrace(TraceModel):
     early_stop: EarlyStopTrace | None = None
     budget: BudgetTrace | None = None
     revision: RevisionTrace | None = None
+    split: SplitTrace | None = None
 
     @model_validator(mode="before")
     @classmethod

@@ -47,6 +47,7 @@ def test_revision_with_the_failing_tests_feedback_wins(store: TaskStore, fake_ll
     assert by[1].round == 1 and by[1].parent == 0 and by[1].execution.all_passed
     assert view.winner is not None and view.winner.index == 1
     assert len(view.candidates) == 2  # stopped once a candidate passed every test
+    assert view.progress.model_dump() == {"n": 1, "generated": 1, "executed": 1, "revisions": 1, "max_revisions": 3}
     revision = view.decision["details"]["revision"]
     assert revision["winner_round"] == 1 and revision["winner_parent"] == 0
     assert revision["stopped"] == "a candidate passed every test"

@@ -71,3 +71,35 @@ def execution_feedback(result: ExecutionResult) -> str:
     if result.stderr.strip():
         parts.append("Last lines of stderr:\n" + _tail(result.stderr))
     return _cut(redact("\n".join(parts)), MAX_CHARS)
+
+
+EXAMPLES_NOTE = "There were no tests, so the examples in the problem statement were run as checks."
+
+
+def examples_feedback(result: ExecutionResult) -> str:
+    """The feedback of a run on the prompt's own examples (``bestofn/examples.py``), said as such."""
+    return _cut(EXAMPLES_NOTE + "\n" + execution_feedback(result), MAX_CHARS)
+
+
+def _answer(fp: str) -> str:
+    """A behaviour fingerprint in words: ``ok:<repr>`` returns a value, ``exc:<type>`` raised, ``timeout``."""
+    if fp.startswith("ok:"):
+        return "returns " + _cut(fp[3:], MESSAGE_CHARS // 2)
+    if fp == "timeout":
+        return "times out"
+    return "fails with " + _cut(fp.removeprefix("exc:"), MESSAGE_CHARS // 2)
+
+
+def disagreement_feedback(mine: list[str], majority: list[str], inputs: list[str], agreeing: int,
+                          others: int) -> str:
+    """Where a program's behaviour differs from the largest behaviour cluster's (self-consistency), with
+    both answers on at most ``MAX_FAILING_TESTS`` inputs; for tasks with neither tests nor checkable examples."""
+    diffs = [(args, m, t) for args, m, t in zip(inputs, mine, majority) if m != t]
+    parts = [f"There were no tests, so your program was run beside {others} other programs written for this "
+             f"problem on the same inputs: {agreeing} of them agree with each other, and yours answers differently."]
+    for args, m, t in diffs[:MAX_FAILING_TESTS]:
+        parts.append(f"- input {_cut(args, NAME_CHARS)}: yours {_answer(m)}; the majority's {_answer(t)}")
+    if len(diffs) > MAX_FAILING_TESTS:
+        parts.append(f"- ... and {len(diffs) - MAX_FAILING_TESTS} more inputs")
+    parts.append("The majority can be wrong too: check these inputs against the problem statement.")
+    return _cut(redact("\n".join(parts)), MAX_CHARS)

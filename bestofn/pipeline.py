@@ -21,6 +21,7 @@ from sqlalchemy.exc import DisconnectionError, OperationalError
 
 from bestofn.budget.runtime import BudgetRun
 from bestofn.client import default_client
+from bestofn.examples import example_suite
 from bestofn.execute import execute_candidates, warm_runners
 from bestofn.feedback import execution_feedback
 from bestofn.generate import generate_candidates, revise_candidate
@@ -34,6 +35,7 @@ from bestofn.settings import Settings, get_settings
 from bestofn.store import Claimed, TaskStore, as_utc
 from bestofn.split import DEFAULT_SHARE, choose_split, seen_text
 from bestofn.trace import EarlyStopTrace, SplitTrace
+from bestofn.untested import disagreement_pick, examples_pick
 from bestofn.waves import plan_waves, trim_waves, use_early_stop
 from sandbox import RunnerPool, SandboxUnavailable
 
@@ -168,6 +170,8 @@ class _Run:
     rounds_planned: int = 0  # revision rounds this run may take (the split's, under 'auto')
     revision_stop: str = ""  # why the revision rounds ended (bestofn/revise.py)
     split: SplitTrace | None = None  # the width/depth policy's choice under 'auto' (bestofn/split.py)
+    on_examples: dict[int, ExecutionResult] = field(default_factory=dict)  # without tests: runs on the prompt's examples
+    feedback_sources: dict[int, str] = field(default_factory=dict)  # revision index -> what its feedback came from
     runners: RunnerPool | None = None  # the task's warm sandbox runners: its waves and probes share them
     phase: str | None = None  # the status this run last set (the claim may have set the first)
 
@@ -309,6 +313,9 @@ def _run_revisions(run: _Run, planned: int) -> None:
     run.rounds_planned = planned
     if not planned:
         return
+    if run.problem.tests is None:
+        _run_untested_revisions(run, planned)
+        return
     run.revision_stop = f"all {planned} rounds used"
     for r in range(1, planned + 1):
         if solved(run.results):
@@ -323,7 +330,7 @@ def _run_revisions(run: _Run, planned: int) -> None:
             if parent is None:
                 run.revision_stop = "no candidate with code ran, so there was nothing to revise"
                 break
-            _generate_revision(run, r, index, parent)
+            _generate_revision(run, r, index, parent, execution_feedback(run.results[parent.index]), "tests")
         _execute_wave(run, len(run.waves) + r - 1, [index])
         if run.cands[index].usable and not improved(index, run.results):
             run.revision_stop = f"round {r} passed no test beyond the best before it"
@@ -333,11 +340,52 @@ def _run_revisions(run: _Run, planned: int) -> None:
             run.revision_stop = "a candidate passed every test"
 
 
-def _generate_revision(run: _Run, r: int, index: int, parent: Candidate) -> None:
-    """Ask for round ``r``'s fix of ``parent``; a bad reply is stored like any failed sample."""
+def _run_untested_revisions(run: _Run, planned: int) -> None:
+    """Rounds for a task without tests (bestofn/untested.py): the prompt's examples run as checks give the
+    feedback while no candidate passes them all, then disagreement with the largest behaviour cluster."""
+    checks = example_suite(run.problem)
+    checked = run.problem.model_copy(update={"tests": checks}) if checks else None
+    run.revision_stop = f"all {planned} rounds used"
+    for r in range(1, planned + 1):
+        if run.budget.out_of_time():
+            run.revision_stop = "the task's time ran out"
+            break
+        if checked is not None:
+            _run_examples(run, checked)
+        index = run.task.n + r - 1
+        if index not in run.cands:
+            pick = examples_pick(run.candidates(), run.on_examples) if checked is not None else None
+            if pick is None:
+                pick = disagreement_pick(run.candidates(), run.problem, run.settings, run.runners)
+            if pick.parent is None:
+                run.revision_stop = pick.why
+                break
+            _generate_revision(run, r, index, pick.parent, pick.feedback, pick.source)
+        if checked is not None:
+            _run_examples(run, checked)
+            done = run.on_examples.get(index)
+            if run.cands[index].usable and not (done and done.all_passed) and not improved(index, run.on_examples):
+                run.revision_stop = f"round {r} passed no example beyond the best before it"
+                break
+
+
+def _run_examples(run: _Run, checked: Problem) -> None:
+    """Run the usable candidates not run yet on the prompt's examples (kept on the run, not stored)."""
+    to_run = [c for c in run.candidates() if c.usable and c.index not in run.on_examples]
+    if to_run:
+        run.enter("executing")
+        t0 = time.perf_counter()
+        run.on_examples.update(execute_candidates(checked, to_run, task_id=run.tid, pool=run.runners,
+                                                  config=run.settings.sandbox_config()))
+        run.timings["execute_ms"] += (time.perf_counter() - t0) * 1000
+
+
+def _generate_revision(run: _Run, r: int, index: int, parent: Candidate, feedback: str, source: str) -> None:
+    """Ask for round ``r``'s fix of ``parent`` given ``feedback``; a bad reply is stored like any failed sample."""
     run.enter("generating")
     t0 = time.perf_counter()
-    cand = revise_candidate(run.client, run.problem, parent, execution_feedback(run.results[parent.index]), index, r,
+    run.feedback_sources[index] = source
+    cand = revise_candidate(run.client, run.problem, parent, feedback, index, r,
                             model=run.task.model, settings=run.settings)
     _saver(run.store, run.tid)(cand)
     run.timings["generate_ms"] += (time.perf_counter() - t0) * 1000
@@ -369,7 +417,8 @@ def _rank_and_finish(run: _Run) -> RunOutcome:
     skipped = run.task.n - sum(c.round == 0 for c in cands)
     trace.split = run.split
     if planned := run.rounds_planned:
-        trace.revision = revision_trace(cands, run.results, planned, run.revision_stop, decision.winner)
+        trace.revision = revision_trace(cands, run.results or run.on_examples, planned, run.revision_stop,
+                                        decision.winner, run.feedback_sources)
         if trace.revision.winner_round:
             decision.reason += (f" (from revision round {trace.revision.winner_round} of candidate"
                                 f" {trace.revision.winner_parent})")

@@ -185,6 +185,8 @@ class RevisionRoundTrace(TraceModel):
     parent: int | None = None
     outcome: str
     tests_passed: int | None = None
+    feedback: str | None = Field(default=None, description="What the round's feedback came from: tests, the "
+                                                           "prompt's examples, or disagreement with the majority.")
 
 
 class RevisionTrace(TraceModel):

@@ -33,11 +33,12 @@ from pathlib import Path
 from typing import Any
 
 OUT = Path(__file__).parent / "results" / "revise_scaling"
-# (strategy, n, max_revisions): three or more budgets each
+# (strategy, n, max_revisions): three or more budgets each, cheapest first across strategies, so a
+# run cut short still has every strategy at its small budgets
 POINTS: list[tuple[str, int, int | None]] = [
-    ("parallel", 1, None), ("parallel", 2, None), ("parallel", 4, None), ("parallel", 8, None),
-    ("revise", 1, 1), ("revise", 1, 3), ("revise", 1, 7),
-    ("auto", 2, 1), ("auto", 4, 2), ("auto", 8, 4),
+    ("parallel", 1, None), ("revise", 1, 1), ("parallel", 2, None), ("auto", 2, 1),
+    ("revise", 1, 3), ("parallel", 4, None), ("auto", 4, 2),
+    ("revise", 1, 7), ("parallel", 8, None), ("auto", 8, 4),
 ]
 
 

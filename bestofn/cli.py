@@ -120,7 +120,8 @@ def solve(
             fail(f"{problem_file}: field '{exc.field}': {exc.message}")
         log.print(f"task {task.id}: {task.n} candidates from {task.model} ...")
         announce_ranking(problem, task.strategy)
-        with live_progress(task.n, executes=problem.tests is not None, console=err) as tracker:
+        with live_progress(task.n, executes=problem.tests is not None, console=err,
+                           rounds=task.problem.get("max_revisions") or 0) as tracker:
             run_task(task.id, client=rt.client, store=ReportingStore(tracker, store.engine))
         view = task_view(store.get(task.id), store)  # type: ignore[arg-type]
     if as_json:
@@ -198,10 +199,10 @@ def wait_for_task(http: httpx.Client, task_id: str, problem: Problem, timeout: f
     deadline = time.monotonic() + timeout
     view = TaskView.model_validate(http.get(f"/v1/tasks/{task_id}").json())
     with live_progress(view.progress.n, executes=problem.tests is not None, console=err,
-                       stage=STAGES.get(view.status, view.status)) as tracker:
+                       stage=STAGES.get(view.status, view.status), rounds=view.progress.max_revisions) as tracker:
         while True:
             tracker.counts(generated=view.progress.generated, executed=view.progress.executed,
-                           stage=STAGES.get(view.status, view.status))
+                           stage=STAGES.get(view.status, view.status), revisions=view.progress.revisions)
             if view.status in TERMINAL_STATUSES:
                 return view
             if time.monotonic() > deadline:

@@ -21,6 +21,7 @@ from rich.text import Text
 from bestofn.cli_common import fail
 from bestofn.evals.config import EvalConfig, parse_ks
 from bestofn.evals.jsonl import InputError, write_jsonl
+from bestofn.schemas import MAX_REVISIONS
 from bestofn.settings import get_settings
 
 app = typer.Typer(add_completion=False)
@@ -34,6 +35,9 @@ class RateColumn(ProgressColumn):
     def render(self, task: Any) -> Text:
         speed = task.finished_speed or task.speed
         return Text(f"{speed:.1f}/s" if speed else "-/s", style="progress.data.speed")
+
+
+STRATEGIES = ("samples", "parallel", "revise", "auto")
 
 
 def _run_name(parts: list[str]) -> str:
@@ -65,12 +69,27 @@ def eval_command(
                                               help="Stop after executing this many samples (tests resumption)."),
     rerank: bool = typer.Option(True, "--rerank/--no-rerank", help="Probe behaviour on the prompts' examples "
                                                                    "and report reranked pass@1 per ranker."),
+    strategy: str = typer.Option("samples", help="Generate mode: samples (N independent samples per problem) | "
+                                                 "parallel (each problem a task: best-of-N with early stop) | "
+                                                 "revise (a task with revision rounds) | auto (a task whose "
+                                                 "width/depth policy splits N and the rounds)."),
+    max_revisions: Optional[int] = typer.Option(None, "--max-revisions", min=0, max=MAX_REVISIONS,
+                                                help="Revision rounds per task under --strategy revise or auto "
+                                                     "(default: BESTOFN_DEFAULT_REVISIONS)."),
     as_json: bool = typer.Option(False, "--json", help="Print the report JSON on stdout."),
 ) -> None:
     """Evaluate samples on a dataset's hidden tests: pass@k, reranked pass@1, the curve."""
     from bestofn.evals.datasets import load_dataset
     from bestofn.evals.samples import file_sha256, read_samples
 
+    if strategy not in STRATEGIES:
+        fail(f"--strategy must be one of {', '.join(STRATEGIES)}, got {strategy!r}")
+    if strategy != "samples" and n is None:
+        fail(f"--strategy {strategy} runs each problem as a task: give --n N (its samples)")
+    if max_revisions is not None and strategy not in ("revise", "auto"):
+        fail("--max-revisions applies only with --strategy revise or auto")
+    if strategy != "samples":  # one sample per problem, the task's winner: pass@1 only, nothing to rerank
+        k, rerank = "1", False
     try:
         ks = parse_ks(k)
         problems = load_dataset(dataset, language)
@@ -85,13 +104,15 @@ def eval_command(
             sample_list, sha = [], None
             task_ids = list(problems)[:limit] if limit else None
             name = run_name or "gen-" + _run_name([dataset, str(model), str(n), str(temperature), str(max_tokens),
-                                                   ",".join(task_ids or [])] + ([language] if language else []))
+                                                   ",".join(task_ids or [])]
+                                                  + ([language] if language else [])
+                                                  + ([strategy, str(max_revisions)] if strategy != "samples" else []))
     except InputError as exc:
         fail(str(exc))
     cfg = EvalConfig(dataset=dataset, language=language, mode="generate" if n else "samples", ks=ks,
                      task_ids=task_ids, model=model,
                      n=n, temperature=temperature, max_tokens=max_tokens, timeout_s=timeout, workers=workers,
-                     rerank=rerank)
+                     rerank=rerank, strategy=strategy, max_revisions=max_revisions)
     report = _run(cfg, name, restart, sample_list, str(samples) if samples and not n else None, sha, max_samples,
                   as_json)
     _write_outputs(report, out_path, plot, csv_path, dataset)

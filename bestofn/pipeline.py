@@ -21,6 +21,7 @@ from sqlalchemy.exc import DisconnectionError, OperationalError
 
 from bestofn.budget.runtime import BudgetRun
 from bestofn.client import default_client
+from bestofn.examples import example_suite
 from bestofn.execute import execute_candidates, warm_runners
 from bestofn.feedback import execution_feedback
 from bestofn.generate import generate_candidates, revise_candidate
@@ -32,8 +33,10 @@ from bestofn.schemas import Candidate, ExecutionResult, Problem
 from bestofn.security.redact import describe_failure
 from bestofn.settings import Settings, get_settings
 from bestofn.store import Claimed, TaskStore, as_utc
-from bestofn.trace import EarlyStopTrace
-from bestofn.waves import plan_waves, use_early_stop
+from bestofn.split import DEFAULT_SHARE, choose_split, seen_text
+from bestofn.trace import EarlyStopTrace, SplitTrace
+from bestofn.untested import disagreement_pick, examples_pick
+from bestofn.waves import plan_waves, trim_waves, use_early_stop
 from sandbox import RunnerPool, SandboxUnavailable
 
 log = logging.getLogger("bestofn.pipeline")
@@ -164,7 +167,11 @@ class _Run:
     results: dict[int, ExecutionResult]
     timings: dict[str, float] = field(default_factory=lambda: {"generate_ms": 0.0, "execute_ms": 0.0, "rank_ms": 0.0})
     stopped_after: int | None = None
+    rounds_planned: int = 0  # revision rounds this run may take (the split's, under 'auto')
     revision_stop: str = ""  # why the revision rounds ended (bestofn/revise.py)
+    split: SplitTrace | None = None  # the width/depth policy's choice under 'auto' (bestofn/split.py)
+    on_examples: dict[int, ExecutionResult] = field(default_factory=dict)  # without tests: runs on the prompt's examples
+    feedback_sources: dict[int, str] = field(default_factory=dict)  # revision index -> what its feedback came from
     runners: RunnerPool | None = None  # the task's warm sandbox runners: its waves and probes share them
     phase: str | None = None  # the status this run last set (the claim may have set the first)
 
@@ -194,8 +201,7 @@ def _run_claimed(claimed: Claimed, store: TaskStore, s: Settings, client: openai
     run = _start(claimed, store, s, client, started)
     try:
         with warm_runners(s, {"bestofn.task": task.id}) as run.runners:
-            _run_waves(run)
-            _run_revisions(run)
+            _sample_and_revise(run)
             if not any(c.usable for c in run.cands.values()):
                 return _fail_without_code(run)
             return _rank_and_finish(run)
@@ -219,9 +225,47 @@ def _start(claimed: Claimed, store: TaskStore, s: Settings, client: openai.OpenA
     return run
 
 
-def _run_waves(run: _Run) -> None:
-    """Each wave: generate what is missing, execute it; stop early once a wave passes, or when out of time."""
-    for w, wave in enumerate(run.waves):
+def _sample_and_revise(run: _Run) -> None:
+    """The waves, then the revision rounds; under 'auto' with rounds allowed, the split policy
+    (bestofn/split.py) reads the greedy probe (else the samples) and picks the width, the rounds and
+    which runs first."""
+    rounds = planned_rounds(run.problem, run.settings)
+    if run.problem.strategy != "auto" or not rounds:
+        _run_waves(run)
+        _run_revisions(run, rounds)
+        return
+    probe = len(run.waves) > 1  # waves with early stop: wave 0 is the greedy probe
+    _run_waves(run, stop=1 if probe else None)
+    seen = run.results.get(0) if probe else _best_result(run)
+    split = choose_split(run.problem, run.task.n, rounds, seen, probe=probe)
+    run.split = split.trace(seen_text(seen, "the greedy probe" if probe else "the best sample"),
+                            run.problem.revision_share if run.problem.revision_share is not None else DEFAULT_SHARE)
+    run.tlog.info("width/depth split", extra={"signal": split.signal, "width": split.width, "rounds": split.rounds,
+                                              "depth_first": split.depth_first})
+    run.waves = trim_waves(run.waves, split.width)
+    if split.depth_first:
+        _run_revisions(run, split.rounds)
+        if solved(run.results) and len(run.waves) > 1:
+            run.stopped_after = 0  # a revision of the probe solved it: the other samples are not bought
+            return
+        _run_waves(run, start=1)
+    else:
+        _run_waves(run, start=1)
+        _run_revisions(run, split.rounds)
+
+
+def _best_result(run: _Run) -> ExecutionResult | None:
+    parent = parent_to_revise(run.candidates(), run.results)
+    return run.results.get(parent.index) if parent else None
+
+
+def _run_waves(run: _Run, start: int = 0, stop: int | None = None) -> None:
+    """Waves ``start`` to ``stop``: generate what is missing, execute it; stop early once a wave passes,
+    or when out of time."""
+    if run.stopped_after is not None:
+        return
+    for w in range(start, len(run.waves) if stop is None else min(stop, len(run.waves))):
+        wave = run.waves[w]
         if w and run.budget.out_of_time():
             run.tlog.warning("task timeout: no further wave", extra={"wave": w})
             break
@@ -263,11 +307,14 @@ def _execute_wave(run: _Run, w: int, wave: list[int]) -> None:
                                                                    if i in run.results}})
 
 
-def _run_revisions(run: _Run) -> None:
-    """Revision rounds after the waves (bestofn/revise.py): round r revises the best candidate so far
+def _run_revisions(run: _Run, planned: int) -> None:
+    """Up to ``planned`` revision rounds (bestofn/revise.py): round r revises the best candidate so far
     as candidate ``n + r - 1``; stops once one passes, out of rounds or time, or a round gains nothing."""
-    planned = planned_rounds(run.problem, run.settings)
+    run.rounds_planned = planned
     if not planned:
+        return
+    if run.problem.tests is None:
+        _run_untested_revisions(run, planned)
         return
     run.revision_stop = f"all {planned} rounds used"
     for r in range(1, planned + 1):
@@ -283,7 +330,7 @@ def _run_revisions(run: _Run) -> None:
             if parent is None:
                 run.revision_stop = "no candidate with code ran, so there was nothing to revise"
                 break
-            _generate_revision(run, r, index, parent)
+            _generate_revision(run, r, index, parent, execution_feedback(run.results[parent.index]), "tests")
         _execute_wave(run, len(run.waves) + r - 1, [index])
         if run.cands[index].usable and not improved(index, run.results):
             run.revision_stop = f"round {r} passed no test beyond the best before it"
@@ -293,11 +340,52 @@ def _run_revisions(run: _Run) -> None:
             run.revision_stop = "a candidate passed every test"
 
 
-def _generate_revision(run: _Run, r: int, index: int, parent: Candidate) -> None:
-    """Ask for round ``r``'s fix of ``parent``; a bad reply is stored like any failed sample."""
+def _run_untested_revisions(run: _Run, planned: int) -> None:
+    """Rounds for a task without tests (bestofn/untested.py): the prompt's examples run as checks give the
+    feedback while no candidate passes them all, then disagreement with the largest behaviour cluster."""
+    checks = example_suite(run.problem)
+    checked = run.problem.model_copy(update={"tests": checks}) if checks else None
+    run.revision_stop = f"all {planned} rounds used"
+    for r in range(1, planned + 1):
+        if run.budget.out_of_time():
+            run.revision_stop = "the task's time ran out"
+            break
+        if checked is not None:
+            _run_examples(run, checked)
+        index = run.task.n + r - 1
+        if index not in run.cands:
+            pick = examples_pick(run.candidates(), run.on_examples) if checked is not None else None
+            if pick is None:
+                pick = disagreement_pick(run.candidates(), run.problem, run.settings, run.runners)
+            if pick.parent is None:
+                run.revision_stop = pick.why
+                break
+            _generate_revision(run, r, index, pick.parent, pick.feedback, pick.source)
+        if checked is not None:
+            _run_examples(run, checked)
+            done = run.on_examples.get(index)
+            if run.cands[index].usable and not (done and done.all_passed) and not improved(index, run.on_examples):
+                run.revision_stop = f"round {r} passed no example beyond the best before it"
+                break
+
+
+def _run_examples(run: _Run, checked: Problem) -> None:
+    """Run the usable candidates not run yet on the prompt's examples (kept on the run, not stored)."""
+    to_run = [c for c in run.candidates() if c.usable and c.index not in run.on_examples]
+    if to_run:
+        run.enter("executing")
+        t0 = time.perf_counter()
+        run.on_examples.update(execute_candidates(checked, to_run, task_id=run.tid, pool=run.runners,
+                                                  config=run.settings.sandbox_config()))
+        run.timings["execute_ms"] += (time.perf_counter() - t0) * 1000
+
+
+def _generate_revision(run: _Run, r: int, index: int, parent: Candidate, feedback: str, source: str) -> None:
+    """Ask for round ``r``'s fix of ``parent`` given ``feedback``; a bad reply is stored like any failed sample."""
     run.enter("generating")
     t0 = time.perf_counter()
-    cand = revise_candidate(run.client, run.problem, parent, execution_feedback(run.results[parent.index]), index, r,
+    run.feedback_sources[index] = source
+    cand = revise_candidate(run.client, run.problem, parent, feedback, index, r,
                             model=run.task.model, settings=run.settings)
     _saver(run.store, run.tid)(cand)
     run.timings["generate_ms"] += (time.perf_counter() - t0) * 1000
@@ -327,8 +415,10 @@ def _rank_and_finish(run: _Run) -> RunOutcome:
     trace = decision.details
     trace.timings = {k: round(v, 3) for k, v in run.timings.items()}
     skipped = run.task.n - sum(c.round == 0 for c in cands)
-    if planned := planned_rounds(run.problem, run.settings):
-        trace.revision = revision_trace(cands, run.results, planned, run.revision_stop, decision.winner)
+    trace.split = run.split
+    if planned := run.rounds_planned:
+        trace.revision = revision_trace(cands, run.results or run.on_examples, planned, run.revision_stop,
+                                        decision.winner, run.feedback_sources)
         if trace.revision.winner_round:
             decision.reason += (f" (from revision round {trace.revision.winner_round} of candidate"
                                 f" {trace.revision.winner_parent})")

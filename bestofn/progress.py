@@ -28,20 +28,24 @@ from bestofn.store import Claimed, TaskStore
 
 @dataclass(frozen=True)
 class Snapshot:
-    """What the user sees: counts out of ``n`` and the current stage."""
+    """What the user sees: fresh samples out of ``n``, revision rounds out of ``rounds``, the current stage."""
 
     n: int
     generated: int = 0
     executed: int = 0
     stage: str = ""
     executes: bool = True  # False: nothing is run per candidate (no tests), so no "executed" count
+    revisions: int = 0
+    rounds: int = 0  # revision rounds the task may take; 0: no "revisions" count
 
 
 def progress_line(snap: Snapshot) -> str:
-    """The plain, grep-able form: ``[progress] generated 3/8, executed 1/8; ranking``."""
+    """The plain, grep-able form: ``[progress] generated 3/8, executed 1/8, revisions 1/2; ranking``."""
     parts = [f"generated {snap.generated}/{snap.n}"]
     if snap.executes:
         parts.append(f"executed {snap.executed}/{snap.n}")
+    if snap.rounds:
+        parts.append(f"revisions {snap.revisions}/{snap.rounds}")
     return "[progress] " + ", ".join(parts) + (f"; {snap.stage}" if snap.stage else "")
 
 
@@ -78,12 +82,16 @@ class RichDisplay:
         self.bars: dict[str, TaskID] = {"generated": self.progress.add_task("generated", total=snap.n, stage="")}
         if snap.executes:
             self.bars["executed"] = self.progress.add_task("executed", total=snap.n, stage="")
+        if snap.rounds:
+            self.bars["revisions"] = self.progress.add_task("revisions", total=snap.rounds, stage="")
         self.progress.start()
 
     def show(self, snap: Snapshot) -> None:
         self.progress.update(self.bars["generated"], completed=snap.generated, total=snap.n, stage=snap.stage)
         if "executed" in self.bars:
             self.progress.update(self.bars["executed"], completed=snap.executed, total=snap.n, stage="")
+        if "revisions" in self.bars:
+            self.progress.update(self.bars["revisions"], completed=snap.revisions, total=snap.rounds, stage="")
 
     def close(self) -> None:
         self.progress.stop()
@@ -97,6 +105,7 @@ class Tracker:
     snap: Snapshot
     _generated: set[int] = field(default_factory=set)
     _executed: set[int] = field(default_factory=set)
+    _revisions: set[int] = field(default_factory=set)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def generated(self, index: int) -> None:
@@ -104,8 +113,16 @@ class Tracker:
             self._generated.add(index)
             self._redraw(generated=len(self._generated))
 
+    def revised(self, index: int) -> None:
+        """A revision round's candidate: counted apart, so ``generated`` never passes ``n``."""
+        with self._lock:
+            self._revisions.add(index)
+            self._redraw(revisions=len(self._revisions))
+
     def executed(self, index: int) -> None:
         with self._lock:
+            if index in self._revisions:  # a revision's run: its round is already counted
+                return
             self._executed.add(index)
             self._redraw(executed=len(self._executed))
 
@@ -113,10 +130,10 @@ class Tracker:
         with self._lock:
             self._redraw(stage=text)
 
-    def counts(self, *, generated: int, executed: int, stage: str) -> None:
+    def counts(self, *, generated: int, executed: int, stage: str, revisions: int = 0) -> None:
         """Absolute counts, for callers that poll (``submit --wait`` reads the task view)."""
         with self._lock:
-            self._redraw(generated=generated, executed=executed, stage=stage)
+            self._redraw(generated=generated, executed=executed, stage=stage, revisions=revisions)
 
     def _redraw(self, **changes: Any) -> None:
         self.snap = replace(self.snap, **changes)
@@ -125,10 +142,10 @@ class Tracker:
 
 @contextmanager
 def live_progress(n: int, *, executes: bool = True, console: Console | None = None,
-                  stage: str = "") -> Iterator[Tracker]:
+                  stage: str = "", rounds: int = 0) -> Iterator[Tracker]:
     """A tracker drawing on stderr: rich bars on a terminal, plain lines when piped."""
     console = console or Console(stderr=True)
-    snap = Snapshot(n=n, executes=executes, stage=stage)
+    snap = Snapshot(n=n, executes=executes, stage=stage, rounds=rounds)
     display: Display = RichDisplay(console, snap) if console.is_terminal else PlainDisplay(console.file or sys.stderr)
     tracker = Tracker(display, snap)
     display.show(snap)
@@ -152,7 +169,7 @@ class ReportingStore(TaskStore):
 
     def save_candidate(self, task_id: str, cand: Candidate) -> bool:
         stored = super().save_candidate(task_id, cand)
-        self.tracker.generated(cand.index)
+        (self.tracker.revised if cand.round >= 1 else self.tracker.generated)(cand.index)
         return stored
 
     def save_executions(self, task_id: str, results: dict[int, ExecutionResult]) -> int:

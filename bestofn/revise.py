@@ -21,10 +21,11 @@ REVISING_STRATEGIES = ("revise", "auto")
 
 
 def planned_rounds(problem: Problem, settings: Settings) -> int:
-    """Rounds this problem may take: 0 without tests (nothing to give feedback from) or under a
-    strategy that does not revise; the problem's ``max_revisions`` (admission fills it from the
-    tier), else ``settings.default_revisions`` under 'revise' and 0 under 'auto'."""
-    if problem.tests is None or problem.strategy not in REVISING_STRATEGIES:
+    """Rounds this problem may take: 0 under a strategy that does not revise; the problem's
+    ``max_revisions`` (admission fills it from the tier), else ``settings.default_revisions`` under
+    'revise' and 0 under 'auto'. Without tests the rounds' feedback comes from the prompt's examples
+    and from disagreement between candidates (bestofn/untested.py)."""
+    if problem.strategy not in REVISING_STRATEGIES:
         return 0
     if problem.max_revisions is not None:
         return problem.max_revisions
@@ -68,8 +69,10 @@ def round_outcome(cand: Candidate, results: dict[int, ExecutionResult]) -> str:
 
 
 def revision_trace(candidates: list[Candidate], results: dict[int, ExecutionResult], planned: int, stopped: str,
-                   winner: int | None) -> RevisionTrace:
-    """The rounds as stored rows show them, and the winner's round and parent."""
+                   winner: int | None, sources: dict[int, str] | None = None) -> RevisionTrace:
+    """The rounds as stored rows show them, and the winner's round and parent; ``results`` are the
+    runs on the tests (on the prompt's examples for a task without tests), ``sources`` where each
+    round's feedback came from, when this run made it."""
     revised = [c for c in candidates if c.round >= 1]
     by_index = {c.index: c for c in candidates}
     won = by_index.get(winner) if winner is not None else None
@@ -77,7 +80,8 @@ def revision_trace(candidates: list[Candidate], results: dict[int, ExecutionResu
         rounds_planned=planned, stopped=stopped,
         rounds=[RevisionRoundTrace(round=c.round, candidate=c.index, parent=c.parent,
                                    outcome=round_outcome(c, results),
-                                   tests_passed=results[c.index].tests_passed if c.index in results else None)
+                                   tests_passed=results[c.index].tests_passed if c.index in results else None,
+                                   feedback=(sources or {}).get(c.index))
                 for c in sorted(revised, key=lambda c: c.round)],
         winner_round=won.round if won else None, winner_parent=won.parent if won else None,
     )

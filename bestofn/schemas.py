@@ -310,6 +310,11 @@ class Problem(BaseModel):
         default=None, ge=0, le=MAX_REVISIONS,
         description="Revision rounds after the samples (strategy 'revise' or 'auto'); 0 = none. "
                     "Default: the tier's, else settings.default_revisions under 'revise', 0 under 'auto'.")
+    revision_share: float | None = Field(
+        default=None, ge=0.0, le=1.0,
+        description="Under 'auto': how far the width/depth policy shifts (bestofn/split.py): a near miss gives "
+                    "this share of its samples to revision rounds, a hard failure this share of its rounds to "
+                    "samples. Default: the tier's, else 0.5.")
     reasoning_effort: ReasoningEffort | None = Field(
         default=None, description="Sent as reasoning_effort only when set (reasoning models).")
     max_completion_tokens: int | None = Field(
@@ -337,6 +342,16 @@ class Problem(BaseModel):
                                          "revision rounds run only under strategy 'revise' or 'auto' (got {s!r})",
                                          {"s": self.strategy}),
                 loc=("max_revisions",), input=self.max_revisions)])
+        return self
+
+    @model_validator(mode="after")
+    def _share_needs_auto(self) -> "Problem":
+        """A split share under a strategy without the split policy would be silently ignored: refuse it."""
+        if self.revision_share is not None and "strategy" in self.model_fields_set and self.strategy != "auto":
+            raise ValidationError.from_exception_data(type(self).__name__, [InitErrorDetails(
+                type=PydanticCustomError("share_strategy", "revision_share applies only under strategy 'auto' "
+                                                           "(got {s!r})", {"s": self.strategy}),
+                loc=("revision_share",), input=self.revision_share)])
         return self
 
     @property

@@ -92,9 +92,13 @@ class Usage(BaseModel):
 
 
 class Progress(BaseModel):
+    """Fresh samples out of ``n``; revision rounds apart, out of the rounds the task may take."""
+
     n: int
     generated: int
     executed: int
+    revisions: int = 0
+    max_revisions: int = 0
 
 
 class TaskView(BaseModel):
@@ -140,8 +144,11 @@ def task_view(task: Task, store: TaskStore) -> TaskView:
     decision: Decision | None = store.decision(task.id)
     by_index = {c.index: c for c in cands}
     winner = by_index.get(decision.winner) if decision is not None and decision.winner is not None else None
-    summary = TaskSummary(generated=len(cands), paid_calls=sum(1 for c in cands if c.tokens_in or c.tokens_out),
-                          executed=len(execs), decision=decision, winner_code=winner.code if winner else None)
+    revisions = {c.index for c in cands if c.round >= 1}
+    summary = TaskSummary(generated=len(cands) - len(revisions),
+                          paid_calls=sum(1 for c in cands if c.tokens_in or c.tokens_out),
+                          executed=len(set(execs) - revisions), revisions=len(revisions), decision=decision,
+                          winner_code=winner.code if winner else None)
     view = _view(task, summary)
     view.candidates = [
         CandidateView(**c.model_dump(include=set(CandidateView.model_fields)), execution=execs.get(c.index))
@@ -173,7 +180,8 @@ def _view(task: Task, summary: TaskSummary) -> TaskView:
     return TaskView(
         id=task.id, status=task.status, strategy=task.strategy, model=task.model, reason=task.reason,
         created_at=task.created_at, finished_at=task.finished_at,
-        progress=Progress(n=task.n, generated=summary.generated, executed=summary.executed),
+        progress=Progress(n=task.n, generated=summary.generated, executed=summary.executed,
+                          revisions=summary.revisions, max_revisions=task.problem.get("max_revisions") or 0),
         no_passing_candidate=task.no_passing_candidate, early_stopped=task.early_stopped,
         tokens_in=generation.tokens_in + ranking_usage.tokens_in,
         tokens_out=generation.tokens_out + ranking_usage.tokens_out,

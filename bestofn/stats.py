@@ -9,7 +9,9 @@ Definitions (per UTC day of submission and strategy): ``finished`` = done or
 failed; ``accuracy`` = finished tasks whose winner passed every test / finished;
 latency = submission to end; ``avg_samples`` = candidates generated per finished
 task; cost = generation plus ranking LLM calls; ``agreement_rate`` = mean of the
-decisions' agreement rate (self-consistency), over tasks that have one.
+decisions' agreement rate (self-consistency), over tasks that have one; ``revision_rounds``,
+``revision_candidates`` and ``revision_tokens`` = rounds run (each task's last round), the
+candidates revision rounds made, and their tokens (already inside samples and cost).
 """
 
 from __future__ import annotations
@@ -40,6 +42,9 @@ class StatsRow(BaseModel):
     cost_per_task_usd: float | None
     cost_per_correct_usd: float | None
     agreement_rate: float | None
+    revision_rounds: int = 0  # revision rounds run (each task's last round, summed)
+    revision_candidates: int = 0  # candidates made by a revision round
+    revision_tokens: int = 0  # tokens (in + out) of those candidates, inside cost_usd
 
 
 class StatsReport(BaseModel):
@@ -63,6 +68,10 @@ def per_task_sql(dialect: str, prices: str, one_key: bool = False) -> str:
         " CASE WHEN t.status IN ('done', 'failed') THEN 1 ELSE 0 END AS finished,"
         " CASE WHEN e.all_passed THEN 1 ELSE 0 END AS correct, t.latency_ms AS latency_ms,"
         " (SELECT count(*) FROM candidate c WHERE c.task_id = t.id) AS samples,"
+        " (SELECT COALESCE(MAX(c.round), 0) FROM candidate c WHERE c.task_id = t.id) AS rounds,"
+        " (SELECT count(*) FROM candidate c WHERE c.task_id = t.id AND c.round >= 1) AS revisions,"
+        " (SELECT COALESCE(SUM(c.tokens_in + c.tokens_out), 0) FROM candidate c"
+        " WHERE c.task_id = t.id AND c.round >= 1) AS revision_tokens,"
         " t.cost_usd + COALESCE(rk.cost_usd, 0) AS cost_usd, d.agreement_rate AS agreement_rate"
         " FROM task t"
         " LEFT JOIN decision d ON d.task_id = t.id"
@@ -77,7 +86,8 @@ AGGREGATE_PG = (
     " percentile_cont(0.5) WITHIN GROUP (ORDER BY latency_ms) AS p50,"
     " percentile_cont(0.95) WITHIN GROUP (ORDER BY latency_ms) AS p95,"
     " AVG(CASE WHEN finished = 1 THEN samples END) AS avg_samples,"
-    " SUM(cost_usd) AS cost_usd, AVG(agreement_rate) AS agreement_rate"
+    " SUM(cost_usd) AS cost_usd, AVG(agreement_rate) AS agreement_rate,"
+    " SUM(rounds) AS rounds, SUM(revisions) AS revisions, SUM(revision_tokens) AS revision_tokens"
     " FROM per_task GROUP BY day, strategy ORDER BY day, strategy"
 )
 
@@ -107,7 +117,7 @@ def _sql_rows(conn: Connection, settings: Settings, since: datetime, key: str | 
     out = []
     for r in _query(conn, settings, since, AGGREGATE_PG, key):
         out.append(_row(r.day, r.strategy, r.tasks, r.finished, r.correct, r.p50, r.p95, r.avg_samples,
-                        r.cost_usd, r.agreement_rate))
+                        r.cost_usd, r.agreement_rate, (r.rounds, r.revisions, r.revision_tokens)))
     return out
 
 
@@ -123,19 +133,23 @@ def _python_rows(conn: Connection, settings: Settings, since: datetime, key: str
         out.append(_row(day, strategy, len(rs), len(fin), sum(r.correct for r in rs),
                         percentile_cont(lat, 0.5), percentile_cont(lat, 0.95),
                         sum(r.samples for r in fin) / len(fin) if fin else None,
-                        sum(float(r.cost_usd) for r in rs), sum(agree) / len(agree) if agree else None))
+                        sum(float(r.cost_usd) for r in rs), sum(agree) / len(agree) if agree else None,
+                        (sum(r.rounds for r in rs), sum(r.revisions for r in rs), sum(r.revision_tokens for r in rs))))
     return out
 
 
 def _row(day: Any, strategy: str, tasks: int, finished: Any, correct: Any, p50: Any, p95: Any, avg_samples: Any,
-         cost: Any, agreement: Any) -> StatsRow:
+         cost: Any, agreement: Any, revisions: tuple[Any, Any, Any] = (0, 0, 0)) -> StatsRow:
+    """One row; ``revisions`` is (rounds run, revision candidates, their tokens)."""
     finished, correct, cost = int(finished or 0), int(correct or 0), float(cost or 0.0)
+    rounds, revised, revision_tokens = (int(x or 0) for x in revisions)
     return StatsRow(
         day=date.fromisoformat(str(day)), strategy=strategy, tasks=int(tasks), finished=finished, correct=correct,
         accuracy=correct / finished if finished else None,
         latency_p50_ms=_f(p50), latency_p95_ms=_f(p95), avg_samples=_f(avg_samples),
         cost_usd=cost, cost_per_task_usd=cost / tasks if tasks else None,
         cost_per_correct_usd=cost / correct if correct else None, agreement_rate=_f(agreement),
+        revision_rounds=rounds, revision_candidates=revised, revision_tokens=revision_tokens,
     )
 
 

@@ -264,16 +264,22 @@ class TaskStore:
         if not task_ids:
             return out
         paid = case(((CandidateRow.tokens_in != 0) | (CandidateRow.tokens_out != 0), 1), else_=0)
+        revised = case((CandidateRow.round >= 1, 1), else_=0)  # type: ignore[operator]
         winner = (CandidateRow.task_id == DecisionRow.task_id) & (CandidateRow.index == DecisionRow.winner_index)
+        ran = (CandidateRow.task_id == ExecutionRow.task_id) & (CandidateRow.index == ExecutionRow.candidate_index)
         with self.session() as s:
-            for tid, generated, calls in s.exec(select(CandidateRow.task_id, func.count(), func.sum(paid))
-                                                .where(CandidateRow.task_id.in_(task_ids))  # type: ignore[attr-defined]
-                                                .group_by(CandidateRow.task_id)):
-                out[tid].generated, out[tid].paid_calls = generated, int(calls or 0)
-            for tid, executed in s.exec(select(ExecutionRow.task_id, func.count())
-                                        .where(ExecutionRow.task_id.in_(task_ids))  # type: ignore[attr-defined]
-                                        .group_by(ExecutionRow.task_id)):
-                out[tid].executed = executed
+            for tid, made, calls, revisions in s.exec(
+                    select(CandidateRow.task_id, func.count(), func.sum(paid), func.sum(revised))
+                    .where(CandidateRow.task_id.in_(task_ids))  # type: ignore[attr-defined]
+                    .group_by(CandidateRow.task_id)):
+                summary = out[tid]
+                summary.revisions, summary.paid_calls = int(revisions or 0), int(calls or 0)
+                summary.generated = made - summary.revisions
+            for tid, executed, revisions in s.exec(
+                    select(ExecutionRow.task_id, func.count(), func.sum(revised)).outerjoin(CandidateRow, ran)
+                    .where(ExecutionRow.task_id.in_(task_ids))  # type: ignore[attr-defined]
+                    .group_by(ExecutionRow.task_id)):
+                out[tid].executed = executed - int(revisions or 0)
             calls_of: dict[str, list[DecisionLlmCallRow]] = {}
             for call in s.exec(select(DecisionLlmCallRow)
                                .where(DecisionLlmCallRow.task_id.in_(task_ids))  # type: ignore[attr-defined]
@@ -290,9 +296,10 @@ class TaskStore:
 class TaskSummary:
     """A task's stored work in counts, its decision and the winner's code: the list's view, without candidates."""
 
-    generated: int = 0
+    generated: int = 0  # fresh samples (round 0), at most the task's n
     paid_calls: int = 0  # candidates whose request used tokens
-    executed: int = 0
+    executed: int = 0  # of the fresh samples
+    revisions: int = 0  # candidates made by revision rounds
     decision: Decision | None = None
     winner_code: str | None = None
 

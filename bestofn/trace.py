@@ -185,6 +185,8 @@ class RevisionRoundTrace(TraceModel):
     parent: int | None = None
     outcome: str
     tests_passed: int | None = None
+    feedback: str | None = Field(default=None, description="What the round's feedback came from: tests, the "
+                                                           "prompt's examples, or disagreement with the majority.")
 
 
 class RevisionTrace(TraceModel):
@@ -195,6 +197,18 @@ class RevisionTrace(TraceModel):
     stopped: str = ""
     winner_round: int | None = None
     winner_parent: int | None = None
+
+
+class SplitTrace(TraceModel):
+    """The width/depth policy's choice under strategy 'auto' (bestofn/split.py): what it read and why."""
+
+    signal: str
+    width: int = Field(description="Fresh samples in all.")
+    rounds: int = Field(description="Revision rounds allowed.")
+    order: str
+    revision_share: float
+    seen: str
+    why: str
 
 
 class DecisionTrace(TraceModel):
@@ -212,6 +226,7 @@ class DecisionTrace(TraceModel):
     early_stop: EarlyStopTrace | None = None
     budget: BudgetTrace | None = None
     revision: RevisionTrace | None = None
+    split: SplitTrace | None = None
 
     @model_validator(mode="before")
     @classmethod

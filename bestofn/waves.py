@@ -31,3 +31,9 @@ def use_early_stop(strategy: str, n_given: bool, early_stop: bool | None) -> boo
     if early_stop is not None:
         return early_stop
     return strategy == "auto" and not n_given
+
+
+def trim_waves(waves: list[list[int]], width: int) -> list[list[int]]:
+    """The waves holding only the first ``width`` candidates (empty waves dropped)."""
+    kept = [[i for i in wave if i < width] for wave in waves]
+    return [wave for wave in kept if wave]

@@ -37,6 +37,7 @@ class Tier(_Strict):
     max_usd_per_task: float | None = Field(default=None, ge=0)
     task_timeout_s: float | None = Field(default=None, gt=0)
     max_revisions: int | None = Field(default=None, ge=0, le=MAX_REVISIONS)
+    revision_share: float | None = Field(default=None, ge=0.0, le=1.0)
     reasoning_effort: ReasoningEffort | None = None
     max_completion_tokens: int | None = Field(default=None, ge=1, le=131_072)
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 
 from bestofn.budget.policy import Policy, Tier
 from bestofn.errors import ProblemRejected
+from bestofn.revise import REVISING_STRATEGIES
 from bestofn.schemas import Problem
 from bestofn.settings import Settings
 from bestofn.waves import use_early_stop
@@ -83,13 +84,24 @@ def _fill(problem: Problem, t: Tier, settings: Settings) -> Problem:
         update["temperature"] = t.temperature
     if problem.max_tokens is None:
         update["max_tokens"] = t.max_tokens
-    for key in ("max_revisions", "reasoning_effort", "max_completion_tokens"):
-        if getattr(problem, key) is None and getattr(t, key) is not None:
+    strategy = update.get("strategy", problem.strategy)
+    for key in ("max_revisions", "revision_share", "reasoning_effort", "max_completion_tokens"):
+        if getattr(problem, key) is None and getattr(t, key) is not None and _applies(key, strategy):
             update[key] = getattr(t, key)
     filled = problem.model_copy(update=update)
     if filled.max_revisions is None and filled.strategy == "revise":
         filled = filled.model_copy(update={"max_revisions": settings.default_revisions})
     return filled
+
+
+def _applies(key: str, strategy: object) -> bool:
+    """Whether a tier's value means anything under the task's strategy (a stored problem with rounds under
+    'tests', or a split share outside 'auto', would be refused when the worker loads it)."""
+    if key == "max_revisions":
+        return strategy in REVISING_STRATEGIES
+    if key == "revision_share":
+        return strategy == "auto"
+    return True
 
 
 def _samples(problem: Problem, t: Tier, settings: Settings) -> tuple[int, tuple[str, ...]]:

@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from bestofn.evals.jsonl import InputError
-from bestofn.schemas import Printable
+from bestofn.schemas import MAX_REVISIONS, Printable
 
 
 def parse_ks(text: str) -> list[int]:
@@ -41,6 +41,12 @@ class EvalConfig(BaseModel):
     timeout_s: float | None = Field(default=None, gt=0, le=300)
     memory_mb: int | None = Field(default=None, ge=32, le=8192)
     workers: int | None = Field(default=None, ge=1, le=64)
+    strategy: Literal["samples", "parallel", "revise", "auto"] = Field(
+        default="samples", description="Generate mode: 'samples' asks for n independent samples per problem; "
+                                       "the others solve each problem as a task through the pipeline "
+                                       "(bestofn/evals/solving.py) and score its winner.")
+    max_revisions: int | None = Field(default=None, ge=0, le=MAX_REVISIONS,
+                                      description="Revision rounds per task under strategy 'revise' or 'auto'.")
     rerank: bool = Field(default=True, description="Probe behaviour and report reranked pass@1 per ranker.")
     curve_draws: int = Field(default=20, ge=1, le=1000, description="Random subsets per N for reranked pass@1.")
 

@@ -160,6 +160,7 @@ def build_report(problems: dict[str, EvalProblem], rows: list[EvalSample], cfg: 
         per_problem.append({**entry, "pass_at_k": {str(k): pass_at_k(n, c, k) for k in ks},
                             "picks": {name: chosen[t] for name, chosen in picks.items()},
                             "pick_basis": pick_basis(ts) if cfg.rerank else None,
+                            "tokens": sum(r.tokens_in + r.tokens_out for r in done if r.task_id == t),
                             "examples": len(ts.inputs)})
 
     by_task = {t: [r for r in done if r.task_id == t] for t in tasks}
@@ -171,6 +172,7 @@ def build_report(problems: dict[str, EvalProblem], rows: list[EvalSample], cfg: 
     }
     return {
         "dataset": cfg.dataset,
+        "strategy": {"name": cfg.strategy, "n": cfg.n, "max_revisions": cfg.max_revisions},
         "problems": n_problems,
         "problems_in_run": len(problems),
         "samples": len(done),

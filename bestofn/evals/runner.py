@@ -89,7 +89,12 @@ def run_eval(run_id: str, *, store: EvalStore | None = None, settings: Settings 
                 from bestofn.llm import make_client
 
                 client = make_client(s)
-            generate_missing(store, run, problems, client, s, on_progress)
+            if cfg.strategy == "samples":
+                generate_missing(store, run, problems, client, s, on_progress)
+            else:
+                from bestofn.evals.solving import solve_missing  # the pipeline: only strategy runs need it
+
+                solve_missing(store, run, problems, client, s, on_progress)
         store.set_status(run.id, "executing")
         started = time.perf_counter()
         executed = evaluate_pending(store, run, problems, s, on_progress=on_progress, max_samples=max_samples)

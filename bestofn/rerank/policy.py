@@ -51,12 +51,13 @@ def decide(
     ``pool``: the task's warm sandbox runners (``sandbox.RunnerPool``), shared by the probes.
     """
     s = settings or get_settings()
-    run_inputs, run_many = _sandbox(s, pool, problem.language)
+    run_inputs, run_many = sandbox_runners(s, pool, problem.language)
     ctx = Context(problem, candidates, results, s, client, run_inputs, run_many)
     return decide_with(ctx)
 
 
-def _sandbox(settings: Settings, pool: Any = None, language: str = "python") -> tuple[RunInputs | None, RunMany | None]:
+def sandbox_runners(settings: Settings, pool: Any = None,
+                    language: str = "python") -> tuple[RunInputs | None, RunMany | None]:
     """The sandbox's runners with the settings' sandbox config for ``language`` (and on ``pool`` when given),
     imported late so pure callers need no Docker SDK."""
     try:

@@ -67,6 +67,8 @@ def harness_humaneval(link, emit, code, plan, entry_point):
             outcome, message = "failed", describe(exc)
             if isinstance(exc, AssertionError) and not str(exc):
                 message = "AssertionError: " + name.split("] ", 1)[-1]
+            if isinstance(exc, AssertionError) and link.returned:
+                message += returned_note(link.returned)
         if outcome != "error" and link.needs_live_objects():
             # the test compared the candidate's own objects (or passed it objects of its own): plain
             # data cannot decide it, so it runs in the candidate's process, and is marked so
@@ -83,6 +85,28 @@ def harness_humaneval(link, emit, code, plan, entry_point):
             break
     emit(ev="done")
     return 1 if failed else 0
+
+
+VALUE_CHARS = 120  # per value quoted in a failing test's message
+
+
+def returned_note(values):
+    """`` (the candidate returned X)``: the actual values behind a failed comparison, each cut short.
+
+    They are the plain data the grader compared (decoded here, never the candidate's own
+    text), shown with ``reprlib`` limits so a huge list or string stays a short line.
+    """
+    import reprlib
+    r = reprlib.Repr()
+    r.maxstring, r.maxother, r.maxlist, r.maxtuple, r.maxdict, r.maxset, r.maxlevel = 60, 60, 8, 8, 6, 8, 3
+    shown = []
+    for value in values:
+        try:
+            text = r.repr(value)
+        except Exception:  # an int past str()'s digit limit, a broken __repr__ of a value's type
+            text = f"<a {type(value).__name__} that cannot be shown>"
+        shown.append(text if len(text) <= VALUE_CHARS else text[:VALUE_CHARS - 3] + "...")
+    return f" (the candidate returned {', then '.join(shown)})"
 
 
 def _live_reason(link):

@@ -128,6 +128,9 @@ def with_remote(value, remote):
     return out
 
 
+RETURNED_KEPT = 3  # values a failing test's message may quote
+
+
 class Link:
     """The trusted end of the channel: requests to the candidate; callbacks served while waiting."""
 
@@ -140,6 +143,7 @@ class Link:
         self.closed = False
         self.opaque = []  # type names of the candidate's objects compared with ==, in the current test
         self.uncrossable = []  # type names of the test's objects that could not cross, in the current test
+        self.returned = []  # what the candidate's calls returned in the current test (the first few)
         self.call_deadline = call_deadline
 
     def needs_live_objects(self):
@@ -149,6 +153,7 @@ class Link:
     def reset_test(self):
         self.opaque.clear()
         self.uncrossable.clear()
+        self.returned.clear()
 
     def in_process(self, msg):
         """Run one test in the candidate's process (``check``/``pytest`` op): (outcome, message)."""
@@ -260,6 +265,8 @@ class Link:
         for pos, new in _mutations(reply.get("mut"), self.decoder):
             if pos < len(args):
                 copy_back(args[pos], new)
+        if len(self.returned) < RETURNED_KEPT:
+            self.returned.append(result)
         return result
 
     def op(self, op_name, ident, **fields):

@@ -97,3 +97,16 @@ def test_tier_fills_revision_rounds_and_reasoning_knobs_the_task_left_open(tmp_p
     assert (own.max_revisions, own.reasoning_effort) == (1, "low")
     default = plan_task(problem(strategy="revise"), s, policy()).problem
     assert default.max_revisions == s.default_revisions and default.reasoning_effort is None
+
+
+def test_tier_rounds_and_share_are_filled_only_where_the_strategy_uses_them(tmp_path: Path) -> None:
+    """A stored problem with rounds under 'tests' (or a share outside 'auto') would be refused by the worker."""
+    text = policy_text().replace("[tiers.hard]\n", "[tiers.hard]\nmax_revisions = 3\nrevision_share = 0.25\n")
+    s, pol = settings(tmp_path, text), parse_policy(text, "test.toml")
+    auto = plan_task(problem(tier="hard", strategy="auto"), s, pol).problem
+    assert (auto.max_revisions, auto.revision_share) == (3, 0.25)
+    tests = plan_task(problem(tier="hard", strategy="tests"), s, pol).problem
+    assert (tests.max_revisions, tests.revision_share) == (None, None)
+    revise = plan_task(problem(tier="hard", strategy="revise"), s, pol).problem
+    assert (revise.max_revisions, revise.revision_share) == (3, None)
+    type(tests).model_validate(tests.model_dump(mode="json"))  # what the worker does with the stored JSON

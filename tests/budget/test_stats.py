@@ -28,9 +28,10 @@ def _check(report) -> None:  # type: ignore[no-untyped-def]
     assert a.cost_per_task_usd == pytest.approx((0.15 + RANKING_USD) / 5)
     assert a.cost_per_correct_usd == pytest.approx((0.15 + RANKING_USD) / 2)
     assert a.agreement_rate == pytest.approx(0.5)
+    assert (a.revision_rounds, a.revision_candidates, a.revision_tokens) == (2, 2, 2 * 110)
     b = rows[(TODAY.date().isoformat(), "tests")]
     assert (b.tasks, b.correct, b.accuracy, b.latency_p50_ms, b.latency_p95_ms) == (1, 1, 1.0, 200.0, 200.0)
-    assert b.agreement_rate is None
+    assert b.agreement_rate is None and (b.revision_rounds, b.revision_candidates, b.revision_tokens) == (0, 0, 0)
 
 
 def test_stats_sql_on_postgres(pg_url: str, tmp_path: Path) -> None:

@@ -124,6 +124,18 @@ def test_plain_display_prints_each_change_once() -> None:
     assert progress_line(Snapshot(n=8, generated=3, executes=False)) == "[progress] generated 3/8"
 
 
+def test_revisions_are_counted_apart_so_generated_never_passes_n() -> None:
+    import io
+
+    stream = io.StringIO()
+    tracker = Tracker(PlainDisplay(stream), Snapshot(n=1, rounds=2))
+    tracker.generated(0)
+    tracker.executed(0)
+    tracker.revised(1)
+    tracker.executed(1)  # the revision's run: its round already counts
+    assert stream.getvalue().splitlines()[-1] == "[progress] generated 1/1, executed 1/1, revisions 1/2"
+
+
 def test_counting_client_counts_each_reply_of_a_real_client(fake_llm: FakeLLM) -> None:
     import io
 

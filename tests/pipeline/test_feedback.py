@@ -38,3 +38,11 @@ def test_bounded_and_redacted() -> None:
     assert "hunter2secret" not in text and "db.example" in text  # masked, not cut off
     assert f"and {50 - MAX_FAILING_TESTS} more failing tests" in text
     assert "line 999" in text and "line 10\n" not in text  # the last lines of stderr, not the first
+
+
+def test_a_long_assertion_is_cut_before_the_values_the_candidate_returned() -> None:
+    message = "AssertionError: candidate(" + "1, " * 200 + ") == 3 (the candidate returned 4)"
+    text = execution_feedback(_result(tests_total=1, tests=[Outcome(name="assert[0]", outcome="failed",
+                                                                    message=message)]))
+    line = next(line for line in text.splitlines() if line.startswith("- assert[0]"))
+    assert line.endswith("(the candidate returned 4)") and "..." in line

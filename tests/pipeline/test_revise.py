@@ -47,6 +47,7 @@ def test_revision_with_the_failing_tests_feedback_wins(store: TaskStore, fake_ll
     assert by[1].round == 1 and by[1].parent == 0 and by[1].execution.all_passed
     assert view.winner is not None and view.winner.index == 1
     assert len(view.candidates) == 2  # stopped once a candidate passed every test
+    assert view.progress.model_dump() == {"n": 1, "generated": 1, "executed": 1, "revisions": 1, "max_revisions": 3}
     revision = view.decision["details"]["revision"]
     assert revision["winner_round"] == 1 and revision["winner_parent"] == 0
     assert revision["stopped"] == "a candidate passed every test"
@@ -189,3 +190,52 @@ def test_revise_without_max_revisions_gets_the_default_rounds(store: TaskStore, 
     assert task.problem["max_revisions"] == get_settings().default_revisions
     run_task(task.id, client=make_client(base_url=fake_llm.base_url), store=store)
     assert len(_revision_requests(fake_llm)) == get_settings().default_revisions
+
+
+def test_the_revision_request_holds_what_the_candidate_returned(store: TaskStore, fake_llm: FakeLLM) -> None:
+    """The humaneval grader reports the actual value of a failed comparison; the fix needs it."""
+    fake_llm.add(REVISION, respond=lambda body: Reply(
+        content=P.FAST_OK if "(the candidate returned [0, 0, 0])" in messages_text(body) else P.PARTLY_WRONG))
+    fake_llm.add("running_max", P.PARTLY_WRONG)
+    _, view = _run(store, fake_llm, n=1, strategy="revise", max_revisions=1)
+    assert view.winner.index == 1 and not view.no_passing_candidate
+
+
+# -- without tests: the prompt's examples, then disagreement (bestofn/untested.py) -----------------------
+NO_EXAMPLE_PROMPT = '''def running_max(xs: list[int]) -> list[int]:
+    """Return the running maximum of xs, as running_max([-2, -1, -3]) or running_max([5, 4, 3]) would."""
+'''
+
+
+def test_without_tests_the_prompts_examples_give_the_feedback(store: TaskStore, fake_llm: FakeLLM) -> None:
+    told = "(the candidate returned [1, 2, 3, 5])"
+    fake_llm.add(REVISION, respond=lambda body: Reply(
+        content=P.FAST_OK if told in messages_text(body) and "examples in the problem statement" in
+        messages_text(body) else P.WRONG))
+    fake_llm.add("running_max", P.WRONG)  # sorted(xs): fails the docstring's example
+    outcome, view = _run(store, fake_llm, tests=None, n=1, strategy="revise", max_revisions=2)
+    assert outcome.status == "done" and view.winner.index == 1
+    revision = view.decision["details"]["revision"]
+    assert [(r["feedback"], r["tests_passed"]) for r in revision["rounds"]] == [("examples", 1)]
+    assert revision["stopped"] == "every candidate outside the largest behaviour cluster was revised already"
+    assert all(c.execution is None for c in view.candidates)  # the examples' runs are not the task's executions
+
+
+def test_without_tests_or_examples_disagreement_with_the_majority_is_the_feedback(store: TaskStore,
+                                                                                 fake_llm: FakeLLM) -> None:
+    fake_llm.add(REVISION, respond=lambda body: Reply(
+        content=P.FAST_OK if "the majority's returns [-2, -1, -1]" in messages_text(body) else P.PARTLY_WRONG))
+    fake_llm.add("running_max", respond=lambda body: Reply(
+        content=P.PARTLY_WRONG if body["seed"] % 3 == 2 else P.FAST_OK))
+    outcome, view = _run(store, fake_llm, prompt=NO_EXAMPLE_PROMPT, tests=None, n=3, strategy="revise",
+                         max_revisions=3)
+    assert outcome.status == "done"
+    parent = next(c.index for c in view.candidates if c.round == 0 and "best = [], 0" in c.code)
+    (revised,) = [c for c in view.candidates if c.round >= 1]
+    assert revised.parent == parent and "best = x if best is None" in revised.code
+    (sent,) = _revision_requests(fake_llm)
+    assert "yours returns [0, 0, 0]" in messages_text(sent) and "2 of them agree" in messages_text(sent)
+    revision = view.decision["details"]["revision"]
+    assert revision["rounds"][0]["feedback"] == "disagreement"
+    assert revision["stopped"] == "every candidate outside the largest behaviour cluster was revised already"
+    assert view.winner.index != parent

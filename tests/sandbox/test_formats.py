@@ -62,9 +62,9 @@ def test_humaneval_correct_and_wrong(mode: str, labels: dict[str, str], sandbox_
     assert good.isolation == mode
     assert (bad.status, bad.tests_passed, bad.tests_total) == ("failed", 1, 3)
     outcomes = [(t.outcome, t.message) for t in bad.tests]
-    assert outcomes[0] == ("failed", "AssertionError: candidate(1, 2) == 3")
+    assert outcomes[0] == ("failed", "AssertionError: candidate(1, 2) == 3 (the candidate returned 2)")
     assert outcomes[1] == ("passed", "")
-    assert outcomes[2] == ("failed", "AssertionError: candidate(0, 5) == 5")
+    assert outcomes[2] == ("failed", "AssertionError: candidate(0, 5) == 5 (the candidate returned 0)")
 
 
 def test_humaneval_splits_asserts_only_when_check_is_plain(labels: dict[str, str],
@@ -88,7 +88,7 @@ def check(candidate):
 def test_humaneval_message_and_missing_entry_point(labels: dict[str, str], sandbox_config: SandboxConfig) -> None:
     wrong = run_candidate("def add(a, b):\n    return 0\n", HUMANEVAL_TESTS, "add", labels=labels,
                           config=sandbox_config)
-    assert wrong.tests[1].message == "AssertionError: two and two"
+    assert wrong.tests[1].message == "AssertionError: two and two (the candidate returned 0)"
     missing = run_candidate("def plus(a, b):\n    return a + b\n", HUMANEVAL_TESTS, "add", labels=labels,
                             config=sandbox_config)
     assert missing.status == "error" and "KeyError" in missing.stderr

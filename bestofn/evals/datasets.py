@@ -31,7 +31,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from bestofn.evals.jsonl import InputError, iter_jsonl
+from bestofn.evals.jsonl import InputError, iter_jsonl, iter_records
 from bestofn.schemas import ExecutionResult, Problem, TestSuite
 
 
@@ -112,6 +112,23 @@ def field_error(where: str, exc: ValidationError) -> InputError:
     first = exc.errors()[0]
     field = ".".join(str(p) for p in first["loc"])
     return InputError(f"{where}: field {field}: {first['msg']}")
+
+
+def problems_from_file(path: str | None, spec: str, id_field: str, language: str | None,
+                       to_problem: Callable[[Any, str, str | None], EvalProblem]) -> dict[str, EvalProblem]:
+    """The problems of a JSONL file or JSON array, one row each through ``to_problem(row, where, language)``;
+    a missing file, a repeated id (``id_field``) or an empty file is an InputError naming it."""
+    if not path:
+        raise InputError(f"dataset {spec.split(':')[0]!r} needs a file: {spec}")
+    out: dict[str, EvalProblem] = {}
+    for where, raw in iter_records(path):
+        ep = to_problem(raw, where, language)
+        if ep.task_id in out:
+            raise InputError(f"{where}: field {id_field}: {ep.task_id!r} appears twice")
+        out[ep.task_id] = ep
+    if not out:
+        raise InputError(f"{path}: no problems")
+    return out
 
 
 def task_id_of(obj: dict[str, Any], path: str, lineno: int) -> str:

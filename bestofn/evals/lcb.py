@@ -18,8 +18,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from bestofn.evals.datasets import EvalProblem, field_error, register
-from bestofn.evals.jsonl import InputError, iter_records
+from bestofn.evals.datasets import EvalProblem, field_error, problems_from_file, register
+from bestofn.evals.jsonl import InputError
 from bestofn.schemas import Problem, TestSuite
 
 
@@ -74,14 +74,4 @@ def to_problem(raw: dict[str, Any], where: str, language: str | None) -> EvalPro
 @register("lcb")
 def load_lcb(path: str | None, language: str | None = None) -> dict[str, EvalProblem]:
     """LiveCodeBench-style io problems (JSONL or a JSON array)."""
-    if not path:
-        raise InputError("dataset 'lcb' needs a file: lcb:FILE (LiveCodeBench-style JSONL)")
-    out: dict[str, EvalProblem] = {}
-    for where, raw in iter_records(path):
-        ep = to_problem(raw, where, language)
-        if ep.task_id in out:
-            raise InputError(f"{where}: field question_id: {ep.task_id!r} appears twice")
-        out[ep.task_id] = ep
-    if not out:
-        raise InputError(f"{path}: no problems")
-    return out
+    return problems_from_file(path, "lcb:FILE (LiveCodeBench-style JSONL)", "question_id", language, to_problem)

@@ -16,8 +16,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from bestofn.evals.datasets import EvalProblem, field_error, register
-from bestofn.evals.jsonl import InputError, iter_records
+from bestofn.evals.datasets import EvalProblem, field_error, problems_from_file, register
+from bestofn.evals.jsonl import InputError
 from bestofn.schemas import Problem, TestSuite
 
 LANGUAGES = {"py": "python", "python": "python", "js": "javascript", "javascript": "javascript",
@@ -68,14 +68,5 @@ def to_problem(raw: dict[str, Any], where: str, language: str | None) -> EvalPro
 @register("multipl-e")
 def load_multipl_e(path: str | None, language: str | None = None) -> dict[str, EvalProblem]:
     """MultiPL-E's prompts (JSONL or a JSON array); task ids are the rows' ``name``."""
-    if not path:
-        raise InputError("dataset 'multipl-e' needs a file: multipl-e:FILE (MultiPL-E's prompts, JSONL or JSON)")
-    out: dict[str, EvalProblem] = {}
-    for where, raw in iter_records(path):
-        ep = to_problem(raw, where, language)
-        if ep.task_id in out:
-            raise InputError(f"{where}: field name: {ep.task_id!r} appears twice")
-        out[ep.task_id] = ep
-    if not out:
-        raise InputError(f"{path}: no problems")
-    return out
+    return problems_from_file(path, "multipl-e:FILE (MultiPL-E's prompts, JSONL or JSON)", "name", language,
+                              to_problem)

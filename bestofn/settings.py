@@ -106,6 +106,9 @@ class Settings(BaseSettings):
     )
     docker_host: str = Field(default="", description="Docker engine URL; empty: the environment's default.")
     sandbox_probe_timeout_s: float = Field(default=2.0, gt=0, description="Per-call limit of behaviour probes.")
+    sandbox_probe_max_timeouts: int = Field(
+        default=2, ge=0, description="A program that timed out on this many probe inputs (smallest first) is not called on "
+                                     "the rest, which count as timeouts (no answer); 0: call it on every input.")
     sandbox_warm_runners: bool = Field(
         default=True, description="per_task: reuse runner containers across the sandbox calls of ONE task or eval run "
                                   "(swept between calls as between candidates); false: a fresh container per call.")
@@ -207,7 +210,7 @@ class Settings(BaseSettings):
             timeout_s=self.sandbox_timeout_s, memory_mb=self.sandbox_memory_mb, cpus=self.sandbox_cpus,
             pids_limit=self.sandbox_pids_limit, tmpfs_mb=self.sandbox_tmpfs_mb,
             output_limit_bytes=self.sandbox_output_limit_bytes, probe_timeout_s=self.sandbox_probe_timeout_s,
-            user=self.sandbox_user, grader_user=self.sandbox_grader_user, run_id=self.run_id,
+            probe_max_timeouts=self.sandbox_probe_max_timeouts, user=self.sandbox_user, grader_user=self.sandbox_grader_user, run_id=self.run_id,
             docker_host=self.docker_host, debian_mirror=self.sandbox_debian_mirror,
             warm_runners=self.sandbox_warm_runners, warm_idle_s=self.sandbox_warm_idle_s,
             warm_max_uses=self.sandbox_warm_max_uses,

@@ -59,6 +59,7 @@ class SandboxConfig:
     tmpfs_mb: int = 64
     output_limit_bytes: int = 64 * 1024
     probe_timeout_s: float = 2.0
+    probe_max_timeouts: int = 2  # a program that timed out on this many probe inputs is not called on the rest; 0: no cap
     user: str = "65534:65534"  # the candidate's uid:gid
     grader_user: str = "65533:65533"  # the trusted grader's uid:gid
     run_id: str = ""  # labels every container ``bestofn.run=<id>``; empty: no such label
@@ -82,6 +83,7 @@ class RunLimits:
     user: str
     probe_timeout_s: float
     grader_user: str = "65533:65533"
+    probe_max_timeouts: int = 2  # see ``SandboxConfig.probe_max_timeouts``
     language: str = "python"  # which image (sandbox/languages.py), and so which warm runners fit
     run_memory_mb: int = 0  # the run's own cap per process (``memory_mb`` is the container's, fitting the compiler)
 
@@ -111,6 +113,7 @@ def resolve(limits: Limits | None, config: SandboxConfig, language: str = "pytho
         user=config.user,
         probe_timeout_s=min(config.probe_timeout_s, limits.timeout_s or config.probe_timeout_s),
         grader_user=config.grader_user,
+        probe_max_timeouts=config.probe_max_timeouts,
         language=language,
         run_memory_mb=memory,
     )

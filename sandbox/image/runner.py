@@ -546,59 +546,63 @@ class Supervisor:
         index, code = cand["index"], cand["code"]
         inputs = self.payload["inputs"]
         call_timeout = float(self.payload["call_timeout_s"])
-        if self.payload.get("io"):
-            built = self.build(index, code)  # compiled once, run per input
-            if built.get("compile_failed") is not None:
-                return {"index": index, **built, "fingerprints": ["exc:CompileError"] * len(inputs)}
-            fps = []
-            for text in inputs:
-                run = self.run_program(index, code, text, CpuBudget(self.cand_uid, call_timeout, self.backstop),
-                                       FINGERPRINT_LIMIT * 4)
-                if run["compile_error"]:
-                    return {"index": index, "compile_error": run["compile_error"],
-                            "fingerprints": ["exc:SyntaxError"] * len(inputs)}
-                if run["timed_out"]:
-                    fps.append("timeout")
-                elif run["exit_code"] != 0:
-                    fps.append("exc:MemoryError" if self.out_of_memory(run["stderr"]) else f"exc:{run['exit_code']}")
-                else:
-                    out = normalise(run["stdout"].decode("utf-8", "replace"))
-                    fps.append("ok:" + out[:FINGERPRINT_LIMIT] + ("...#truncated" if run["truncated"] or len(out) > FINGERPRINT_LIMIT else ""))
-            return {"index": index, "fingerprints": fps, **built}
-        return self.probe_function(index, code, inputs, call_timeout)
-
-    def probe_function(self, index, code, inputs, call_timeout):
-        entry = self.payload["entry_point"]
-        fps = []
-        session = None
+        max_timeouts = int(self.payload.get("max_timeouts") or 0)
         try:
-            for text in inputs:
-                try:
-                    args = parse_args(text)
-                except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
-                    fps.append("exc:InvalidInput")
-                    continue
-                if session is None:
-                    session = self._probe_session(index, code, entry, call_timeout)
-                    if isinstance(session, str):  # the candidate cannot even load: same answer for all
-                        return {"index": index, "fingerprints": [session] * len(inputs),
-                                **({"compile_error": "SyntaxError"} if session == "exc:SyntaxError" else {})}
-                link, fn, cpid = session
-                try:
-                    reply = link.request({"op": "call", "target": fn._id, "args": link.encoder.encode(list(args)),
-                                          "kwargs": {"$d": []}, "fork": True},
-                                         CpuBudget(self.cand_uid, call_timeout, self.backstop))
-                    fps.append(self._fingerprint(link, reply))
-                except protocol.FrameTimeout:
-                    fps.append("timeout")
-                    session = self._end_session(link, cpid)
-                except CandidateGone:
-                    fps.append("exc:Crash")
-                    session = self._end_session(link, cpid)
+            if self.payload.get("io"):
+                built = self.build(index, code)  # compiled once, run per input
+                if built.get("compile_failed") is not None:
+                    return {"index": index, **built, "fingerprints": ["exc:CompileError"] * len(inputs)}
+                fps, skipped = probe_each(inputs, max_timeouts, lambda text: self.probe_program(index, code, text, call_timeout))
+                return {"index": index, "fingerprints": fps, "probe_skipped": skipped, **built}
+            return self.probe_function(index, code, inputs, call_timeout, max_timeouts)
+        except SameAnswer as same:  # the program cannot even load: the same answer for every input
+            return {"index": index, "fingerprints": [same.fingerprint] * len(inputs), **same.fields}
+
+    def probe_program(self, index, code, text, call_timeout):
+        run = self.run_program(index, code, text, CpuBudget(self.cand_uid, call_timeout, self.backstop), FINGERPRINT_LIMIT * 4)
+        if run["compile_error"]:
+            raise SameAnswer("exc:SyntaxError", compile_error=run["compile_error"])
+        if run["timed_out"]:
+            return "timeout"
+        if run["exit_code"] != 0:
+            return "exc:MemoryError" if self.out_of_memory(run["stderr"]) else f"exc:{run['exit_code']}"
+        out = normalise(run["stdout"].decode("utf-8", "replace"))
+        return "ok:" + out[:FINGERPRINT_LIMIT] + ("...#truncated" if run["truncated"] or len(out) > FINGERPRINT_LIMIT else "")
+
+    def probe_function(self, index, code, inputs, call_timeout, max_timeouts):
+        entry = self.payload["entry_point"]
+        session = None
+
+        def call(text):
+            nonlocal session
+            try:
+                args = parse_args(text)
+            except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+                return "exc:InvalidInput"
+            if session is None:
+                session = self._probe_session(index, code, entry, call_timeout)
+                if isinstance(session, str):
+                    fp, session = session, None
+                    raise SameAnswer(fp, **({"compile_error": "SyntaxError"} if fp == "exc:SyntaxError" else {}))
+            link, fn, cpid = session
+            try:
+                reply = link.request({"op": "call", "target": fn._id, "args": link.encoder.encode(list(args)),
+                                      "kwargs": {"$d": []}, "fork": True},
+                                     CpuBudget(self.cand_uid, call_timeout, self.backstop))
+                return self._fingerprint(link, reply)
+            except protocol.FrameTimeout:
+                session = self._end_session(link, cpid)
+                return "timeout"
+            except CandidateGone:
+                session = self._end_session(link, cpid)
+                return "exc:Crash"
+
+        try:
+            fps, skipped = probe_each(inputs, max_timeouts, call)
         finally:
-            if session is not None and not isinstance(session, str):
+            if session is not None:
                 self._end_session(session[0], session[2])
-        return {"index": index, "fingerprints": fps}
+        return {"index": index, "fingerprints": fps, "probe_skipped": skipped}
 
     def _end_session(self, link, cpid):
         self.zygote.reap(cpid)
@@ -670,6 +674,34 @@ class Supervisor:
             except OSError:
                 pass
         return clean
+
+
+class SameAnswer(Exception):
+    """A program that cannot even load or compile answers every probe input alike."""
+
+    def __init__(self, fingerprint, **fields):
+        super().__init__(fingerprint)
+        self.fingerprint, self.fields = fingerprint, fields
+
+
+def probe_each(inputs, max_timeouts, call):
+    """Each input's fingerprint, in the inputs' order, with ``call(text)`` run smallest input first.
+
+    A program that timed out on ``max_timeouts`` inputs is not called on the rest: they are
+    reported as "timeout" (no answer, as a timeout is anyway) and counted as skipped. Without
+    the cap, a program that loops spends the whole per-call limit on every input. Smallest
+    first, a merely slow program answers the inputs it can before it meets the cap, and every
+    call runs in a fresh process or fork, so the order changes no answer. 0: no cap.
+    """
+    fps = [None] * len(inputs)
+    timeouts = skipped = 0
+    for k in sorted(range(len(inputs)), key=lambda k: (len(inputs[k]), k)):
+        if max_timeouts and timeouts >= max_timeouts:
+            fps[k], skipped = "timeout", skipped + 1
+            continue
+        fps[k] = call(inputs[k])
+        timeouts += fps[k] == "timeout"
+    return fps, skipped
 
 
 class CpuBudget:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from bestofn.schemas import Limits
@@ -59,3 +61,26 @@ def test_a_slow_machine_is_not_a_timeout_but_a_loop_is(labels: dict[str, str], s
     fps = run_inputs([late_io, spin_io], ["1 2\n"], None, io=True, limits=Limits(timeout_s=1), labels=labels,
                      config=sandbox_config)
     assert fps == [["ok:3"], ["timeout"]]
+
+
+# Counts its own calls in /tmp (kept for one candidate's probes, swept after it) and loops on 5 < n < 100.
+COUNTING = ("def f(n):\n    with open('/tmp/calls', 'a') as fh:\n        fh.write('x')\n"
+            "    if 5 < n < 100:\n        while True:\n            pass\n"
+            "    return len(open('/tmp/calls').read())\n")
+COUNTING_IO = "n = int(input())\n" + COUNTING + "print(f(n))\n"
+
+
+@pytest.mark.parametrize("io", [False, True], ids=["function", "io"])
+def test_a_program_that_timed_out_twice_is_not_called_again(io: bool, labels: dict[str, str],
+                                                              sandbox_config: SandboxConfig) -> None:
+    """Smallest inputs first, whatever their order in the list; after two timeouts the program is
+    not called on the rest, which read "timeout" (no answer) without spending the limit again;
+    ``probe_max_timeouts=0`` calls it on every input."""
+    inputs = ["(10,)", "(1,)", "(100,)", "(11,)", "(2,)"] if not io else ["10\n", "1\n", "100\n", "11\n", "2\n"]
+    kw = dict(entry_point=None if io else "f", io=io, limits=Limits(timeout_s=1), labels=labels)
+    code = COUNTING_IO if io else COUNTING
+    fps = run_inputs([code], inputs, config=sandbox_config, **kw)
+    assert fps == [["timeout", "ok:1", "timeout", "timeout", "ok:2"]]
+    uncapped = replace(sandbox_config, probe_max_timeouts=0)
+    fps = run_inputs([code], inputs, config=uncapped, **kw)
+    assert fps == [["timeout", "ok:1", "ok:5", "timeout", "ok:2"]]

@@ -24,7 +24,7 @@ def test_the_defaults_are_the_settings_defaults() -> None:
 
 def test_every_field_comes_from_its_setting() -> None:
     changed = {"image": "img:1", "isolation": "per_candidate", "parallelism": 7, "timeout_s": 3.0, "memory_mb": 99,
-               "cpus": 0.5, "pids_limit": 33, "tmpfs_mb": 12, "output_limit_bytes": 1234, "probe_timeout_s": 0.7,
+               "cpus": 0.5, "pids_limit": 33, "tmpfs_mb": 12, "output_limit_bytes": 1234, "probe_timeout_s": 0.7, "probe_max_timeouts": 5,
                "user": "1000:1000", "grader_user": "1001:1001", "run_id": "r1", "docker_host": "unix:///x.sock",
                "debian_mirror": "http://mirror.example/debian", "warm_runners": False, "warm_idle_s": 5.0,
                "warm_max_uses": 9}

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import case, delete, or_, update
+from sqlalchemy.orm import aliased
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, func, select
@@ -111,30 +112,36 @@ class TaskStore:
         """
         now = utcnow()
         first = (Task.attempts == 0) & Task.cancel_requested.is_(False)
+        take = (
+            update(Task)
+            .where(
+                Task.id == task_id,
+                Task.status.not_in(TERMINAL_STATUSES),
+                or_(Task.lease_owner.is_(None), Task.lease_owner == owner, Task.lease_expires_at < now),
+            )
+            .values(
+                lease_owner=owner,
+                lease_expires_at=now + timedelta(seconds=lease_s),
+                attempts=Task.attempts + 1,
+                status=case((first, FIRST_PHASE), else_=Task.status),
+                started_at=func.coalesce(Task.started_at, now),
+                updated_at=now,
+            )
+        )
         with self.transaction(progress=True) as s:
-            task = s.exec(  # type: ignore[call-overload]
-                update(Task)
-                .where(
-                    Task.id == task_id,
-                    Task.status.not_in(TERMINAL_STATUSES),
-                    or_(Task.lease_owner.is_(None), Task.lease_owner == owner, Task.lease_expires_at < now),
-                )
-                .values(
-                    lease_owner=owner,
-                    lease_expires_at=now + timedelta(seconds=lease_s),
-                    attempts=Task.attempts + 1,
-                    status=case((first, FIRST_PHASE), else_=Task.status),
-                    started_at=func.coalesce(Task.started_at, now),
-                    updated_at=now,
-                )
-                .returning(Task),
-                execution_options=_NO_SYNC,
-            ).scalar_one_or_none()
+            if s.get_bind().dialect.name == "postgresql":  # the budget row rides along: one round trip
+                taken = take.returning(*Task.__table__.c).cte("taken")  # type: ignore[attr-defined]
+                row = s.exec(select(aliased(Task, taken), TaskBudget)  # type: ignore[call-overload]
+                             .outerjoin(TaskBudget, TaskBudget.task_id == taken.c.id)).first()
+                task, budget = row if row is not None else (None, None)
+            else:
+                task = s.exec(take.returning(Task), execution_options=_NO_SYNC).scalar_one_or_none()  # type: ignore[call-overload]
+                budget = s.get(TaskBudget, task_id) if task is not None else None
             if task is None:
                 return None
             if task.attempts == 1:  # rows are only written under a claim: a first claim finds none
-                return Claimed(task, [], {}, s.get(TaskBudget, task_id))
-            return Claimed(task, self._candidates(s, task_id), self._executions(s, task_id), s.get(TaskBudget, task_id))
+                return Claimed(task, [], {}, budget)
+            return Claimed(task, self._candidates(s, task_id), self._executions(s, task_id), budget)
 
     def renew(self, task_id: str, owner: str, lease_s: float) -> bool:
         with self.transaction(progress=True) as s:
@@ -230,9 +237,11 @@ class TaskStore:
             return insert_all_once(s, rows)
 
     # -- decision ----------------------------------------------------------------
-    def save_decision(self, task_id: str, decision: Decision, session: Session | None = None) -> None:
+    def save_decision(self, task_id: str, decision: Decision, session: Session | None = None, *,
+                      first_run: bool = False) -> None:
         """Upsert: a redelivered task recomputes the same decision from the same rows (its LLM calls replace
-        the first run's, so spend never counts them twice)."""
+        the first run's, so spend never counts them twice). ``first_run``: the task's first claim, so no
+        earlier run stored LLM calls to replace (one statement fewer)."""
         trace = decision.details
         values = dict(
             winner_index=decision.winner, method=decision.method, reason=decision.reason,
@@ -243,7 +252,8 @@ class TaskStore:
         with self.transaction(session) as s:
             insert = dialect_insert(s, DecisionRow).values(task_id=task_id, created_at=utcnow(), **values)
             s.exec(insert.on_conflict_do_update(index_elements=["task_id"], set_=values))  # type: ignore[call-overload]
-            s.execute(delete(DecisionLlmCallRow).where(DecisionLlmCallRow.task_id == task_id))  # type: ignore[arg-type]
+            if not first_run:
+                s.execute(delete(DecisionLlmCallRow).where(DecisionLlmCallRow.task_id == task_id))  # type: ignore[arg-type]
             s.add_all(DecisionLlmCallRow(task_id=task_id, seq=seq,
                                          **_text_safe(call.model_dump(include=_CALL_COLUMNS), "error", "reply_head"))
                       for seq, call in enumerate(trace.llm_calls))

@@ -8,7 +8,7 @@ import weakref
 from functools import lru_cache
 from pathlib import Path
 
-from sqlalchemy import event
+from sqlalchemy import Table, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DisconnectionError, IntegrityError
 from sqlmodel import Session, SQLModel, create_engine
@@ -127,7 +127,7 @@ def insert_all_once(session: Session, rows: list[SQLModel]) -> int:
     return len(rows)
 
 
-def dialect_insert(session: Session, table: type[SQLModel]):  # type: ignore[no-untyped-def]
+def dialect_insert(session: Session, table: type[SQLModel] | Table):  # type: ignore[no-untyped-def]
     """An INSERT for ``table`` with the database's ``on_conflict_do_*`` (PostgreSQL and SQLite spell it alike)."""
     from sqlalchemy.dialects import postgresql, sqlite
 

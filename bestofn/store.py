@@ -266,8 +266,9 @@ class TaskStore:
             details=trace.stored(),
         )
         with self.transaction(session) as s:
-            insert = dialect_insert(s, DecisionRow).values(task_id=task_id, created_at=utcnow(), **values)
-            s.exec(insert.on_conflict_do_update(index_elements=["task_id"], set_=values))  # type: ignore[call-overload]
+            insert = dialect_insert(s, DecisionRow.__table__).values(  # type: ignore[attr-defined]  # Core, as above
+                task_id=task_id, created_at=utcnow(), **values)
+            s.connection().execute(insert.on_conflict_do_update(index_elements=["task_id"], set_=values))
             if not first_run:
                 s.execute(delete(DecisionLlmCallRow).where(DecisionLlmCallRow.task_id == task_id))  # type: ignore[arg-type]
             s.add_all(DecisionLlmCallRow(task_id=task_id, seq=seq,

@@ -108,11 +108,11 @@ def run_batch(workers: int, tasks: int, n: int, gen_delay: float, logs: Path, se
             for w in procs:
                 w.stop()
             api.stop()
-    rows = task_timings(db, exclude=warm)
+    rows = task_rows(db, exclude=warm)
     walls, gens, execs = [], [], []
-    for wall_ms, _queue_ms, details in rows:
+    for _tid, created, _started, finished, details in rows:
         tm = details.get("timings", {})
-        walls.append(float(wall_ms))
+        walls.append(finished - created)
         gens.append(float(tm.get("generate_ms", 0)))
         execs.append(float(tm.get("execute_ms", 0)))
     return {"workers": workers, "done": len(rows), "tasks": tasks, "elapsed_s": elapsed,
@@ -135,17 +135,17 @@ def wait_done(url: str, ids: set[str], deadline: float, poll_s: float) -> None:
             time.sleep(poll_s)
 
 
-def task_timings(db: str, exclude: set[str] = frozenset()) -> list[tuple[float, float, dict]]:
-    """(wall ms from submission to finish, queue ms from submission to a worker's claim, decision details)."""
+def task_rows(db: str, exclude: set[str] = frozenset()) -> list[tuple[str, float, float, float, dict]]:
+    """Each finished task: (id, created, started (a worker's claim), finished as epoch ms, decision details)."""
     engine = create_engine(db)
     with engine.connect() as c:
         rows = c.execute(text(
-            "select extract(epoch from (t.finished_at - t.created_at)) * 1000, "
-            "extract(epoch from (t.started_at - t.created_at)) * 1000, d.details "
+            "select t.id, extract(epoch from t.created_at) * 1000, extract(epoch from t.started_at) * 1000, "
+            "extract(epoch from t.finished_at) * 1000, d.details "
             "from task t join decision d on d.task_id = t.id where not (t.id = any(:skip))"),
             {"skip": sorted(exclude)}).all()
     engine.dispose()
-    return [(float(r[0]), float(r[1]), r[2]) for r in rows]
+    return [(r[0], float(r[1]), float(r[2]), float(r[3]), r[4]) for r in rows]
 
 
 def drop_database(url: str) -> None:
@@ -167,18 +167,10 @@ def overhead(db: str, worker_logs: list[Path], exclude: set[str] = frozenset()) 
     started", and the last "wave executed" to the done row, less the ranking.
     """
     marks = log_marks(worker_logs)
-    engine = create_engine(db)
-    with engine.connect() as c:
-        rows = c.execute(text(
-            "select t.id, extract(epoch from t.created_at) * 1000, extract(epoch from t.started_at) * 1000, "
-            "extract(epoch from t.finished_at) * 1000, d.details "
-            "from task t join decision d on d.task_id = t.id where not (t.id = any(:skip))"),
-            {"skip": sorted(exclude)}).all()
-    engine.dispose()
+    rows = task_rows(db, exclude)
     cols: dict[str, list[float]] = {k: [] for k in ("share", "wall", "outside", "queue", "rank", "worker", "publish",
                                                     "pickup", "claim", "finish", "between")}
     for tid, created, started, finished, details in rows:
-        created, started, finished = float(created), float(started), float(finished)
         tm = details.get("timings", {})
         wall = finished - created
         outside = max(0.0, wall - float(tm.get("generate_ms", 0)) - float(tm.get("execute_ms", 0)))

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import threading
+import time
 import weakref
 from functools import lru_cache
 from pathlib import Path
 
-from sqlalchemy import event
+from sqlalchemy import Table, event
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DisconnectionError, IntegrityError
 from sqlmodel import Session, SQLModel, create_engine
 
 from bestofn.settings import get_settings
@@ -31,7 +32,38 @@ def make_engine(url: str) -> Engine:
             cur.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    return ping_when_idle(create_engine(url, pool_size=10, max_overflow=20))
+
+
+PING_AFTER_IDLE_S = 10.0
+
+
+def ping_when_idle(engine: Engine, idle_s: float = PING_AFTER_IDLE_S) -> Engine:
+    """Check a pooled connection at checkout only when it sat unused ``idle_s`` or more; returns ``engine``.
+
+    Why not ``pool_pre_ping``: it costs a round trip on every checkout, and a task checks out a
+    connection for each of its writes, back to back. A connection used moments ago is alive;
+    one that sat idle (a server restart, an idle timeout, a firewall may have dropped it) is
+    pinged, and replaced if dead. A connection that dies in the seconds between two uses fails
+    that one statement, which every caller already treats as a transient outage (the API
+    answers 503, a worker retries the task), and that failure makes SQLAlchemy replace every
+    older pooled connection.
+    """
+    @event.listens_for(engine.pool, "checkin")
+    def _idle_from(_dbapi, record) -> None:  # type: ignore[no-untyped-def]
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine.pool, "checkout")
+    def _ping_if_idle(dbapi, record, _proxy) -> None:  # type: ignore[no-untyped-def]
+        since = record.info.get("idle_since")
+        if since is None or time.monotonic() - since < idle_s:
+            return
+        try:
+            engine.dialect.do_ping(dbapi)
+        except Exception as exc:  # the pool discards this connection and checks out a fresh one
+            raise DisconnectionError(f"pooled connection idle {time.monotonic() - since:.0f} s is dead") from exc
+
+    return engine
 
 
 @lru_cache(maxsize=4)
@@ -57,9 +89,9 @@ def progress_engine(engine: Engine) -> Engine:
     with _progress_lock:
         twin = _progress_engines.get(engine)
         if twin is None:
-            twin = _progress_engines[engine] = create_engine(
-                engine.url, pool_pre_ping=True, pool_size=2, max_overflow=8, isolation_level="AUTOCOMMIT",
-                connect_args={"options": "-c synchronous_commit=off"})
+            twin = _progress_engines[engine] = ping_when_idle(create_engine(
+                engine.url, pool_size=2, max_overflow=8, isolation_level="AUTOCOMMIT",
+                connect_args={"options": "-c synchronous_commit=off"}))
         return twin
 
 
@@ -95,7 +127,7 @@ def insert_all_once(session: Session, rows: list[SQLModel]) -> int:
     return len(rows)
 
 
-def dialect_insert(session: Session, table: type[SQLModel]):  # type: ignore[no-untyped-def]
+def dialect_insert(session: Session, table: type[SQLModel] | Table):  # type: ignore[no-untyped-def]
     """An INSERT for ``table`` with the database's ``on_conflict_do_*`` (PostgreSQL and SQLite spell it alike)."""
     from sqlalchemy.dialects import postgresql, sqlite
 

@@ -428,7 +428,7 @@ def _rank_and_finish(run: _Run) -> RunOutcome:
     reason = decision.reason + (" (no candidate passed every test)" if decision.no_passing_candidate else "")
     with run.store.transaction() as tx:  # the budget's outcome, the decision and "done" in one commit
         trace.budget = run.budget.finish(cands, skipped, run.stopped_after, tx)
-        run.store.save_decision(run.tid, decision, tx)
+        run.store.save_decision(run.tid, decision, tx, first_run=run.task.attempts == 1)
         run.store.set_status(
             run.tid, "done", reason=reason, winner_index=decision.winner,
             no_passing_candidate=decision.no_passing_candidate,

@@ -6,15 +6,17 @@ rows are keyed by unique constraints and inserts that lose a race are ignored.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from functools import lru_cache
+from typing import Any, TypeVar
 
-from sqlalchemy import case, delete, or_, update
+from sqlalchemy import Select, Update, bindparam, case, delete, or_, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, func, select
+from sqlmodel import Session, SQLModel, func, select
 
 from bestofn.budget.models import TaskBudget
 from bestofn.db import dialect_insert, get_engine, insert_all_once, progress_engine
@@ -32,8 +34,8 @@ from bestofn.models import (
 from bestofn.schemas import Candidate, Decision, ExecutionResult
 from bestofn.trace import DecisionTrace, LlmCall
 
-_NO_SYNC = {"synchronize_session": False}  # these UPDATEs never touch objects loaded in their session
 FIRST_PHASE = "generating"  # a first claim starts here: nothing is stored yet, so every candidate is missing
+_Row = TypeVar("_Row", bound=SQLModel)
 
 
 @dataclass
@@ -50,6 +52,40 @@ class Claimed:
         """The phase the claim itself moved the task to (cancel checked), or None."""
         first = self.task.attempts == 1 and not self.task.cancel_requested and self.task.status == FIRST_PHASE
         return FIRST_PHASE if first else None
+
+
+# The hot path's writes go through Core on the table: the ORM's bulk UPDATE machinery costs
+# milliseconds of Python per statement, more than the round trip itself.
+_TASK = Task.__table__  # type: ignore[attr-defined]
+
+
+@lru_cache(maxsize=1)
+def _take_lease() -> Update:
+    """The claim's UPDATE (bound: task_id, owner, now, expires); a first claim with no cancel pending enters
+    ``FIRST_PHASE``. Built once."""
+    t, now = _TASK.c, bindparam("now")
+    return (
+        update(_TASK)
+        .where(t.id == bindparam("task_id"), t.status.not_in(sorted(TERMINAL_STATUSES)),
+               or_(t.lease_owner.is_(None), t.lease_owner == bindparam("owner"), t.lease_expires_at < now))
+        .values(lease_owner=bindparam("owner"), lease_expires_at=bindparam("expires"), attempts=t.attempts + 1,
+                status=case(((t.attempts == 0) & t.cancel_requested.is_(False), FIRST_PHASE), else_=t.status),
+                started_at=func.coalesce(t.started_at, now), updated_at=now)
+    )
+
+
+@lru_cache(maxsize=1)
+def _claim_with_budget() -> Select:
+    """PostgreSQL: the claim's UPDATE in a CTE, joined to the task's budget row (its columns prefixed ``b_``)."""
+    taken = _take_lease().returning(*_TASK.c).cte("taken")
+    budget = TaskBudget.__table__  # type: ignore[attr-defined]
+    return (select(taken, *(c.label("b_" + c.name) for c in budget.c))
+            .outerjoin(budget, budget.c.task_id == taken.c.id))
+
+
+def _row_as(model: type[_Row], row: Mapping[str, Any], prefix: str = "") -> _Row:
+    """A table model built from a Core row's columns (``prefix``-ed ones when several tables share the row)."""
+    return model(**{c.name: row[prefix + c.name] for c in model.__table__.c})  # type: ignore[attr-defined]
 
 
 class TaskStore:
@@ -94,57 +130,44 @@ class TaskStore:
         if status in TERMINAL_STATUSES:
             values.setdefault("finished_at", utcnow())
             values.update(lease_owner=None, lease_expires_at=None)
-        live = [Task.id == task_id, Task.status.not_in(TERMINAL_STATUSES)]
+        live = [_TASK.c.id == task_id, _TASK.c.status.not_in(TERMINAL_STATUSES)]
         if unless_cancelled:
-            live.append(Task.cancel_requested.is_(False))
+            live.append(_TASK.c.cancel_requested.is_(False))
         with self.transaction(session, progress=status in RUNNING_STATUSES) as s:
-            stmt = update(Task).where(*live).values(**values)
-            res = s.exec(stmt, execution_options=_NO_SYNC)  # type: ignore[call-overload]
-            return res.rowcount == 1
+            return s.connection().execute(update(_TASK).where(*live).values(**values)).rowcount == 1
 
     def claim(self, task_id: str, owner: str, lease_s: float) -> Claimed | None:
         """Take the task's lease if it is free or expired; None if another worker holds it or it ended.
 
         One UPDATE ... RETURNING takes the lease (a first claim with no cancel pending also enters
-        ``FIRST_PHASE``) and reads the task; what earlier attempts stored follows in the same
-        session. A progress write: starting a task waits for no disk flush.
+        ``FIRST_PHASE``) and reads the task, with its budget row in the same statement on
+        PostgreSQL; what earlier attempts stored follows in the same session. A progress write:
+        starting a task waits for no disk flush.
         """
         now = utcnow()
-        first = (Task.attempts == 0) & Task.cancel_requested.is_(False)
+        params = {"task_id": task_id, "owner": owner, "now": now, "expires": now + timedelta(seconds=lease_s)}
         with self.transaction(progress=True) as s:
-            task = s.exec(  # type: ignore[call-overload]
-                update(Task)
-                .where(
-                    Task.id == task_id,
-                    Task.status.not_in(TERMINAL_STATUSES),
-                    or_(Task.lease_owner.is_(None), Task.lease_owner == owner, Task.lease_expires_at < now),
-                )
-                .values(
-                    lease_owner=owner,
-                    lease_expires_at=now + timedelta(seconds=lease_s),
-                    attempts=Task.attempts + 1,
-                    status=case((first, FIRST_PHASE), else_=Task.status),
-                    started_at=func.coalesce(Task.started_at, now),
-                    updated_at=now,
-                )
-                .returning(Task),
-                execution_options=_NO_SYNC,
-            ).scalar_one_or_none()
+            conn = s.connection()
+            if conn.dialect.name == "postgresql":  # the budget row rides along: one round trip
+                row = conn.execute(_claim_with_budget(), params).first()
+                task = None if row is None else _row_as(Task, row._mapping)
+                budget = None if row is None or row._mapping["b_task_id"] is None else \
+                    _row_as(TaskBudget, row._mapping, "b_")
+            else:
+                row = conn.execute(_take_lease().returning(*_TASK.c), params).first()
+                task = None if row is None else _row_as(Task, row._mapping)
+                budget = s.get(TaskBudget, task_id) if task is not None else None
             if task is None:
                 return None
             if task.attempts == 1:  # rows are only written under a claim: a first claim finds none
-                return Claimed(task, [], {}, s.get(TaskBudget, task_id))
-            return Claimed(task, self._candidates(s, task_id), self._executions(s, task_id), s.get(TaskBudget, task_id))
+                return Claimed(task, [], {}, budget)
+            return Claimed(task, self._candidates(s, task_id), self._executions(s, task_id), budget)
 
     def renew(self, task_id: str, owner: str, lease_s: float) -> bool:
         with self.transaction(progress=True) as s:
-            res = s.exec(  # type: ignore[call-overload]
-                update(Task)
-                .where(Task.id == task_id, Task.lease_owner == owner)
-                .values(lease_expires_at=utcnow() + timedelta(seconds=lease_s)),
-                execution_options=_NO_SYNC,
-            )
-            return res.rowcount == 1
+            return s.connection().execute(
+                update(_TASK).where(_TASK.c.id == task_id, _TASK.c.lease_owner == owner)
+                .values(lease_expires_at=utcnow() + timedelta(seconds=lease_s))).rowcount == 1
 
     def cancel_requested(self, task_id: str) -> bool:
         with self.session() as s:
@@ -230,9 +253,11 @@ class TaskStore:
             return insert_all_once(s, rows)
 
     # -- decision ----------------------------------------------------------------
-    def save_decision(self, task_id: str, decision: Decision, session: Session | None = None) -> None:
+    def save_decision(self, task_id: str, decision: Decision, session: Session | None = None, *,
+                      first_run: bool = False) -> None:
         """Upsert: a redelivered task recomputes the same decision from the same rows (its LLM calls replace
-        the first run's, so spend never counts them twice)."""
+        the first run's, so spend never counts them twice). ``first_run``: the task's first claim, so no
+        earlier run stored LLM calls to replace (one statement fewer)."""
         trace = decision.details
         values = dict(
             winner_index=decision.winner, method=decision.method, reason=decision.reason,
@@ -241,9 +266,11 @@ class TaskStore:
             details=trace.stored(),
         )
         with self.transaction(session) as s:
-            insert = dialect_insert(s, DecisionRow).values(task_id=task_id, created_at=utcnow(), **values)
-            s.exec(insert.on_conflict_do_update(index_elements=["task_id"], set_=values))  # type: ignore[call-overload]
-            s.execute(delete(DecisionLlmCallRow).where(DecisionLlmCallRow.task_id == task_id))  # type: ignore[arg-type]
+            insert = dialect_insert(s, DecisionRow.__table__).values(  # type: ignore[attr-defined]  # Core, as above
+                task_id=task_id, created_at=utcnow(), **values)
+            s.connection().execute(insert.on_conflict_do_update(index_elements=["task_id"], set_=values))
+            if not first_run:
+                s.execute(delete(DecisionLlmCallRow).where(DecisionLlmCallRow.task_id == task_id))  # type: ignore[arg-type]
             s.add_all(DecisionLlmCallRow(task_id=task_id, seq=seq,
                                          **_text_safe(call.model_dump(include=_CALL_COLUMNS), "error", "reply_head"))
                       for seq, call in enumerate(trace.llm_calls))

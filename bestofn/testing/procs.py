@@ -27,11 +27,12 @@ def free_port() -> int:
 class Proc:
     """A child process in its own process group, with its log file."""
 
-    def __init__(self, args: list[str], env: dict[str, str], log: Path) -> None:
+    def __init__(self, args: list[str], env: dict[str, str], log: Path, cwd: Path | None = None) -> None:
+        """``cwd``: where ``python -m`` finds its modules first (a bench runs another source tree from there)."""
         self.log_path = log
         self._log = open(log, "ab")
         self.popen = subprocess.Popen(args, env=env, stdout=self._log, stderr=subprocess.STDOUT,
-                                      stdin=subprocess.DEVNULL, start_new_session=True)
+                                      stdin=subprocess.DEVNULL, start_new_session=True, cwd=cwd)
 
     def kill(self, sig: int = signal.SIGKILL) -> None:
         """Signal the whole group (a prefork worker's children too)."""
@@ -64,11 +65,11 @@ def child_env(**overrides: str) -> dict[str, str]:
     return env
 
 
-def start_api(env: dict[str, str], log: Path, port: int | None = None) -> tuple[Proc, str]:
+def start_api(env: dict[str, str], log: Path, port: int | None = None, cwd: Path | None = None) -> tuple[Proc, str]:
     """uvicorn serving api.main:app on 127.0.0.1; returns the process and base URL once healthy."""
     port = port or free_port()
     proc = Proc([sys.executable, "-m", "uvicorn", "api.main:app", "--host", "127.0.0.1", "--port", str(port),
-                 "--log-level", "warning"], env, log)
+                 "--log-level", "warning"], env, log, cwd)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -85,9 +86,9 @@ def start_api(env: dict[str, str], log: Path, port: int | None = None) -> tuple[
 
 
 def start_worker(env: dict[str, str], log: Path, concurrency: int = 2, pool: str = "threads",
-                 name: str = "w1") -> Proc:
+                 name: str = "w1", cwd: Path | None = None) -> Proc:
     """A real Celery worker on the configured Redis broker."""
     return Proc([sys.executable, "-m", "celery", "-A", "worker.celery_app:celery_app", "worker",
                  "--loglevel=INFO", f"--concurrency={concurrency}", f"--pool={pool}",
                  "-Q", env.get("BESTOFN_CELERY_QUEUE", "bestofn"),
-                 "--without-gossip", "--without-mingle", "--without-heartbeat", "-n", f"{name}@%h"], env, log)
+                 "--without-gossip", "--without-mingle", "--without-heartbeat", "-n", f"{name}@%h"], env, log, cwd)

@@ -12,7 +12,7 @@ import threading
 from collections import Counter
 from typing import Any
 
-from sqlalchemy import delete, update
+from sqlalchemy import bindparam, delete, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
@@ -119,20 +119,31 @@ class EvalStore:
         """Record samples' hidden-test outcomes and mark them done, in one transaction: one
         problem's sandbox call (a commit per sample costs a few ms on SQLite, serialised).
         ``base``: per sample, whether it passed a split suite's base tests (EvalPlus)."""
-        with self._lock, self.session() as s:
-            for sample_id, res in results.items():
-                values = {"status": "done", "passed": res.all_passed, "result": result_text(res),
-                          "exec_status": res.status, "tests_passed": res.tests_passed,
-                          "tests_total": res.tests_total, "runtime_ms": res.runtime_ms, "finished_at": utcnow(),
-                          "base_passed": (base or {}).get(sample_id)}
-                s.exec(update(EvalSample).where(col(EvalSample.id) == sample_id).values(**values))  # type: ignore[call-overload]
-            s.commit()
+        now = utcnow()
+        self._update_each({
+            sample_id: {"status": "done", "passed": res.all_passed, "result": result_text(res),
+                        "exec_status": res.status, "tests_passed": res.tests_passed,
+                        "tests_total": res.tests_total, "runtime_ms": res.runtime_ms, "finished_at": now,
+                        "base_passed": (base or {}).get(sample_id)}
+            for sample_id, res in results.items()
+        })
 
     def save_probes(self, probes: dict[int, dict[str, Any]]) -> None:
         """Record what rankers may see (behaviour on the prompt's examples) for several samples."""
+        self._update_each({sample_id: {"probe": probe} for sample_id, probe in probes.items()})
+
+    def _update_each(self, values: dict[int, dict[str, Any]]) -> None:
+        """Set ``values[id]`` on each sample row: one UPDATE statement executed for all rows at once
+        (executemany) in one transaction. The same keys for every row. An ORM statement per row cost
+        about 0.5 ms of CPU a sample, as much as grading it takes in the sandbox."""
+        if not values:
+            return
+        table = EvalSample.__table__  # type: ignore[attr-defined]
+        keys = list(next(iter(values.values())))
+        stmt = update(table).where(table.c.id == bindparam("row_id")).values({k: bindparam("v_" + k) for k in keys})
+        params = [{"row_id": row_id, **{"v_" + k: row[k] for k in keys}} for row_id, row in values.items()]
         with self._lock, self.session() as s:
-            for sample_id, probe in probes.items():
-                s.exec(update(EvalSample).where(col(EvalSample.id) == sample_id).values(probe=probe))  # type: ignore[call-overload]
+            s.connection().execute(stmt, params)
             s.commit()
 
 

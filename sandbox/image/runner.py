@@ -41,7 +41,7 @@ from common import (  # noqa: F401  (re-exported: the host's tests load this mod
 )
 from harnesses import CheckPlan, harness_humaneval, harness_pytest, split_check  # noqa: F401
 from proxies import CandidateGone, Link, RemoteObject
-from zygote import IPC_TABLE_NAMES, Zygote, empty_dir, ipc_entries, processes_of, warm_up
+from zygote import IPC_TABLE_NAMES, Zygote, empty_dir, ipc_entries, processes_by_uid, processes_of, warm_up  # noqa: F401
 
 _empty_dir = empty_dir  # the name older tests know
 FINGERPRINT_LIMIT = 2048
@@ -55,17 +55,31 @@ IS_INIT = os.getpid() == 1
 DEFAULT_UIDS = {"candidate": [65534, 65534], "grader": [65533, 65533]}
 
 
+OOM_EVENTS = ("/sys/fs/cgroup/memory.events", "/sys/fs/cgroup/memory/memory.oom_control")  # cgroup v2, v1
+_oom_source = []  # the one of OOM_EVENTS this container has, once found
+
+
 def oom_kills():
-    """The container cgroup's OOM-kill counter (v2 memory.events or v1 oom_control)."""
-    for path in ("/sys/fs/cgroup/memory.events", "/sys/fs/cgroup/memory/memory.oom_control"):
+    """The container cgroup's OOM-kill counter (v2 memory.events or v1 oom_control); read twice per
+    candidate, so at the OS level (no file object) and from the path found the first time."""
+    for path in _oom_source or OOM_EVENTS:
         try:
-            with open(path) as fh:
-                for line in fh:
-                    key, _, value = line.partition(" ")
-                    if key == "oom_kill":
-                        return int(value)
-        except (OSError, ValueError):
+            fd = os.open(path, os.O_RDONLY)
+            try:
+                text = os.read(fd, 4096)
+            finally:
+                os.close(fd)
+        except OSError:
             continue
+        for line in text.splitlines():
+            key, _, value = line.partition(b" ")
+            if key == b"oom_kill":
+                try:
+                    count = int(value)
+                except ValueError:
+                    break
+                _oom_source[:] = [path]
+                return count
     return None
 
 
@@ -315,7 +329,8 @@ class Supervisor:
         os.close(err_w)
         streams.bufs[ev_r], streams.limits[ev_r] = bytearray(), EVENTS_LIMIT
         streams.open.add(ev_r)
-        deadline = CpuBudget((self.cand_uid, self.grader_uid), self.timeout, self.backstop)
+        # both processes were made for this candidate (the sweep left nothing of these uids): no base to read
+        deadline = CpuBudget((self.cand_uid, self.grader_uid), self.timeout, self.backstop, base=0.0)
         pidfd = os.pidfd_open(gpid)
         timed_out = False
         try:
@@ -659,13 +674,14 @@ class Supervisor:
         """Between candidates: a janitor for each uid that left anything, orphans reaped, scratch dirs empty.
 
         Looking costs a fraction of a janitor (a fork under that uid), and most candidates leave
-        nothing but their empty work directory, which the supervisor removes itself.
+        nothing but their empty work directory, which the supervisor removes itself; one look
+        (one pass over /proc, the IPC tables and the scratch dirs) covers both uids.
         """
         clean = True
-        for uid, gid in ((self.cand_uid, self.cand_gid), (self.grader_uid, self.grader_gid)):
-            if not nothing_left(uid):
-                # twice: on a busy machine a killed process can take longer to go than one pass waits
-                clean = (self.zygote.janitor(uid, gid) or self.zygote.janitor(uid, gid)) and clean
+        ids = {self.cand_uid: self.cand_gid, self.grader_uid: self.grader_gid}
+        for uid in leftovers(tuple(ids)):
+            # twice: on a busy machine a killed process can take longer to go than one pass waits
+            clean = (self.zygote.janitor(uid, ids[uid]) or self.zygote.janitor(uid, ids[uid])) and clean
         reap_orphans(keep={self.zygote.pid})
         for root in (WORK,) + SCRATCH:
             try:
@@ -713,17 +729,19 @@ class CpuBudget:
 
     BACKSTOP = 4.0  # the host's sandbox.config.CPU_BACKSTOP sends the same in each payload
 
-    def __init__(self, uids, cpu_s, backstop=BACKSTOP, until=None):
+    def __init__(self, uids, cpu_s, backstop=BACKSTOP, until=None, base=None):
         self.uids = (uids,) if isinstance(uids, int) else tuple(uids)
         self.cpu_s = max(float(cpu_s), 0.0)
         now = time.monotonic()
         self.first, self.last = now + self.cpu_s, now + self.cpu_s * backstop
         if until is not None:
             self.first, self.last = min(self.first, until), min(self.last, until)
-        self.base = self.used()  # only this candidate's (and its grader's) processes run under these uids
+        # only this candidate's (and its grader's) processes run under these uids; ``base``: what they
+        # had used before this run when the caller knows it (0.0 for processes made for the run)
+        self.base = self.used() if base is None else base
 
     def used(self):
-        return sum(cpu_seconds_of(uid) for uid in self.uids)
+        return cpu_seconds_of(self.uids)
 
     def left(self):
         now = time.monotonic()
@@ -756,39 +774,56 @@ class TestBudget:
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
-def cpu_seconds_of(uid):
-    """User + system CPU seconds of ``uid``'s live processes and the children they reaped."""
+def cpu_seconds_of(uids):
+    """User + system CPU seconds of the live processes of ``uids`` (a uid or several) and the
+    children they reaped."""
     ticks = 0
-    for pid in processes_of(uid):
-        try:
-            with open(f"/proc/{pid}/stat", "rb") as fh:
-                fields = fh.read().rsplit(b")", 1)[1].split()
-            ticks += sum(int(x) for x in fields[11:15])  # utime stime cutime cstime
-        except (OSError, IndexError, ValueError):
-            continue
+    for pids in processes_by_uid((uids,) if isinstance(uids, int) else tuple(uids)).values():
+        for pid in pids:
+            try:
+                with open(f"/proc/{pid}/stat", "rb") as fh:
+                    fields = fh.read().rsplit(b")", 1)[1].split()
+                ticks += sum(int(x) for x in fields[11:15])  # utime stime cutime cstime
+            except (OSError, IndexError, ValueError):
+                continue
     return ticks / CLOCK_TICKS
 
 
 def nothing_left(uid):
     """True when ``uid`` has no live process, no SysV IPC object and no file in the scratch dirs;
     its empty directories directly under them are removed on the way (the supervisor owns /work)."""
-    if processes_of(uid) or any(uid in owners for table in IPC_TABLE_NAMES for _, owners in ipc_entries(table)):
-        return False
+    return not leftovers((uid,))
+
+
+def leftovers(uids):
+    """The ``uids`` that still have a live process, a SysV IPC object or a file in the scratch
+    dirs, in one look for all of them; their empty directories directly under the scratch dirs
+    are removed on the way (fails unless empty: then the janitor empties them)."""
+    left = {uid for uid, pids in processes_by_uid(uids).items() if pids}
+    for table in IPC_TABLE_NAMES:
+        for _, owners in ipc_entries(table):
+            left.update(owners.intersection(uids))
     for root in (WORK,) + SCRATCH:
         try:
             entries = list(os.scandir(root))
         except OSError:
-            return False
+            return set(uids)
         for entry in entries:
             try:
-                if entry.stat(follow_symlinks=False).st_uid != uid:
-                    continue
+                owner = entry.stat(follow_symlinks=False).st_uid
+            except OSError:  # gone, or unreadable: look again through the janitors
+                left.update(uids)
+                continue
+            if owner not in uids or owner in left:
+                continue
+            try:
                 if not entry.is_dir(follow_symlinks=False):
-                    return False
-                os.rmdir(entry.path)  # fails unless empty: then the janitor empties it
+                    left.add(owner)
+                    continue
+                os.rmdir(entry.path)
             except OSError:
-                return False
-    return True
+                left.add(owner)
+    return left
 
 
 def _exit_fields(status):

@@ -41,7 +41,7 @@ from common import (  # noqa: F401  (re-exported: the host's tests load this mod
 )
 from harnesses import CheckPlan, harness_humaneval, harness_pytest, split_check  # noqa: F401
 from proxies import CandidateGone, Link, RemoteObject
-from zygote import IPC_TABLE_NAMES, Zygote, empty_dir, ipc_entries, processes_by_uid, processes_of, warm_up  # noqa: F401
+from zygote import IPC_TABLE_NAMES, Zygote, empty_dir, ipc_entries, processes_by_uid, warm_up
 
 _empty_dir = empty_dir  # the name older tests know
 FINGERPRINT_LIMIT = 2048

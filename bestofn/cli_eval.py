@@ -69,6 +69,9 @@ def eval_command(
                                               help="Stop after executing this many samples (tests resumption)."),
     rerank: bool = typer.Option(True, "--rerank/--no-rerank", help="Probe behaviour on the prompts' examples "
                                                                    "and report reranked pass@1 per ranker."),
+    run_duplicates: bool = typer.Option(False, "--run-duplicates", help="Run every copy of a program on the hidden "
+                                                                        "tests (default: identical program texts run "
+                                                                        "once and share the result)."),
     strategy: str = typer.Option("samples", help="Generate mode: samples (N independent samples per problem) | "
                                                  "parallel (each problem a task: best-of-N with early stop) | "
                                                  "revise (a task with revision rounds) | auto (a task whose "
@@ -112,7 +115,7 @@ def eval_command(
     cfg = EvalConfig(dataset=dataset, language=language, mode="generate" if n else "samples", ks=ks,
                      task_ids=task_ids, model=model,
                      n=n, temperature=temperature, max_tokens=max_tokens, timeout_s=timeout, workers=workers,
-                     rerank=rerank, strategy=strategy, max_revisions=max_revisions)
+                     rerank=rerank, run_duplicates=run_duplicates, strategy=strategy, max_revisions=max_revisions)
     report = _run(cfg, name, restart, sample_list, str(samples) if samples and not n else None, sha, max_samples,
                   as_json)
     _write_outputs(report, out_path, plot, csv_path, dataset)
@@ -147,7 +150,8 @@ def _run(cfg: EvalConfig, name: str, restart: bool, sample_list: list, samples_p
     except ValueError as exc:
         fail(str(exc))
     if resumed:
-        run = store.update_config(run.id, ks=cfg.ks, workers=cfg.workers, rerank=cfg.rerank)
+        run = store.update_config(run.id, ks=cfg.ks, workers=cfg.workers, rerank=cfg.rerank,
+                                  run_duplicates=cfg.run_duplicates)
         left = store.progress(run.id)
         log.print(f"resuming run {name}: {left['done']} of {left['total']} samples already done")
     else:

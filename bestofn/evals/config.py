@@ -48,6 +48,9 @@ class EvalConfig(BaseModel):
     max_revisions: int | None = Field(default=None, ge=0, le=MAX_REVISIONS,
                                       description="Revision rounds per task under strategy 'revise' or 'auto'.")
     rerank: bool = Field(default=True, description="Probe behaviour and report reranked pass@1 per ranker.")
+    run_duplicates: bool = Field(default=False, description="Run every copy of a program on the hidden tests; "
+                                                            "False: identical program texts run once and share "
+                                                            "the result.")
     curve_draws: int = Field(default=20, ge=1, le=1000, description="Random subsets per N for reranked pass@1.")
 
     @field_validator("ks")

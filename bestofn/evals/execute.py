@@ -184,23 +184,34 @@ def evaluate_pending(store: EvalStore, run: EvalRun, problems: dict[str, EvalPro
 def _run_tests(store: EvalStore, run: EvalRun, ep: EvalProblem, rows: list[EvalSample], cfg: EvalConfig,
                counter: PhaseProgress, runners: sandbox.RunnerPool | None, box: sandbox.SandboxConfig) -> dict[int, bool]:
     """Run ``rows`` on the hidden tests in one per_task sandbox call and store the results in
-    one transaction when it ends (what it finished, should it fail); the verdict per row id."""
+    one transaction when it ends (what it finished, should it fail); the verdict per row id.
+
+    Rows whose program text is identical run once and share the result, unless
+    ``cfg.run_duplicates``: the sandbox gets the same bytes, so a deterministic test gives the
+    same verdict, and samples are often exact copies (every one of a problem's canonical
+    samples; many of a small model's at low temperature). A program whose verdict is random
+    gets one draw for its copies instead of one each, which leaves pass@k's expectation as it
+    is. Program texts are compared exactly, not by syntax tree: a failure message holds line
+    numbers.
+    """
+    copies = _copies(ep, rows, cfg.run_duplicates)  # distinct program -> positions of its rows
     got: dict[int, ExecutionResult] = {}  # row position -> result
 
-    def keep(pos: int, res: ExecutionResult) -> None:
-        if pos not in got:
-            got[pos] = res
-            counter.step()
+    def keep(program: int, res: ExecutionResult) -> None:
+        for pos in copies[program][1]:
+            if pos not in got:
+                got[pos] = res
+                counter.step()
 
     def attempt() -> None:
-        todo = [pos for pos in range(len(rows)) if pos not in got]
-        results = sandbox.run_many([ep.program(rows[pos].completion) for pos in todo], ep.problem.tests,
+        todo = [i for i, (_, positions) in enumerate(copies) if any(pos not in got for pos in positions)]
+        results = sandbox.run_many([copies[i][0] for i in todo], ep.problem.tests,
                                    ep.problem.entry_point, _limits(cfg), mode="per_task",
-                                   labels={"bestofn.eval": run.id}, on_result=lambda i, res: keep(todo[i], res),
+                                   labels={"bestofn.eval": run.id}, on_result=lambda j, res: keep(todo[j], res),
                                    prelude=ep.problem.prompt if ep.problem.tests.format == "humaneval" else None,
                                    pool=runners, config=box, language=ep.problem.language)
-        for i, res in enumerate(results):
-            keep(todo[i], res)
+        for j, res in enumerate(results):
+            keep(todo[j], res)
 
     if rows:
         try:
@@ -209,6 +220,17 @@ def _run_tests(store: EvalStore, run: EvalRun, ep: EvalProblem, rows: list[EvalS
             store.save_results({rows[pos].id: res for pos, res in got.items()},  # type: ignore[misc]
                                base={rows[pos].id: ep.base_passed(res) for pos, res in got.items()})  # type: ignore[misc]
     return {rows[pos].id: res.all_passed for pos, res in got.items()}  # type: ignore[misc]
+
+
+def _copies(ep: EvalProblem, rows: list[EvalSample], every: bool) -> list[tuple[str, list[int]]]:
+    """(program, positions of the rows that give exactly it), first occurrence first; with
+    ``every``, one entry per row."""
+    if every:
+        return [(ep.program(r.completion), [pos]) for pos, r in enumerate(rows)]
+    groups: dict[str, list[int]] = {}
+    for pos, r in enumerate(rows):
+        groups.setdefault(ep.program(r.completion), []).append(pos)
+    return list(groups.items())
 
 
 def _run_probes(run: EvalRun, ep: EvalProblem, plan: ProbePlan, cfg: EvalConfig,

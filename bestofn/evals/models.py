@@ -118,6 +118,8 @@ class EvalCreate(BaseModel):
                                                         max_length=20)
     timeout_s: float | None = PydField(default=None, gt=0, le=300)
     rerank: bool = True
+    run_duplicates: bool = PydField(default=False, description="Run every copy of a program on the hidden tests "
+                                                               "(default: identical program texts run once).")
     name: str | None = PydField(default=None, max_length=200)
 
     @model_validator(mode="after")

@@ -47,7 +47,8 @@ def create_eval(body: EvalCreate, store: EvalStore, settings: Settings, api_key_
         seen[s.task_id] = seen.get(s.task_id, 0) + 1
     cfg = EvalConfig(dataset=body.dataset, mode="samples" if body.samples is not None else "generate", ks=body.ks,
                      task_ids=body.task_ids, model=body.model, n=body.n, temperature=body.temperature,
-                     max_tokens=body.max_tokens, timeout_s=body.timeout_s, rerank=body.rerank)
+                     max_tokens=body.max_tokens, timeout_s=body.timeout_s, rerank=body.rerank,
+                     run_duplicates=body.run_duplicates)
     name = body.name or f"api-{new_id()}"
     if body.name and store.by_name(body.name, api_key_id) is not None:
         raise EvalConflict("name", f"a run named {body.name!r} exists already")

@@ -88,9 +88,11 @@ def no_eval_containers_left() -> Iterator[None]:
     assert not left, f"{len(left)} evaluation container(s) left behind"
 
 
-def evaluate_variants(pg_url: str, name: str, variants: dict[str, list[str | None]]) -> tuple[Any, list[Any], dict]:
-    """Run ``run_eval`` (real sandbox, reranking on) on HumanEval samples given per task id
-    (None: the canonical solution); returns the run, its sample rows and the report."""
+def evaluate_variants(pg_url: str, name: str, variants: dict[str, list[str | None]],
+                      **config: Any) -> tuple[Any, list[Any], dict]:
+    """Run ``run_eval`` (real sandbox, reranking on unless ``config`` says otherwise) on HumanEval
+    samples given per task id (None: the canonical solution); returns the run, its sample rows
+    and the report."""
     from bestofn.db import make_engine
     from bestofn.evals.config import EvalConfig
     from bestofn.evals.datasets import load_dataset
@@ -102,7 +104,7 @@ def evaluate_variants(pg_url: str, name: str, variants: dict[str, list[str | Non
     store = EvalStore(make_engine(pg_url))
     samples = [Sample(t, i, he[t].canonical_solution if c is None else c)
                for t, comps in variants.items() for i, c in enumerate(comps)]
-    run, _ = start_run(store, EvalConfig(ks=[1]), name=name, samples=samples)
+    run, _ = start_run(store, EvalConfig(ks=[1], **config), name=name, samples=samples)
     report = run_eval(run.id, store=store)
     assert report is not None
     return run, store.samples(run.id), report

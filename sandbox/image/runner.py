@@ -789,12 +789,6 @@ def cpu_seconds_of(uids):
     return ticks / CLOCK_TICKS
 
 
-def nothing_left(uid):
-    """True when ``uid`` has no live process, no SysV IPC object and no file in the scratch dirs;
-    its empty directories directly under them are removed on the way (the supervisor owns /work)."""
-    return not leftovers((uid,))
-
-
 def leftovers(uids):
     """The ``uids`` that still have a live process, a SysV IPC object or a file in the scratch
     dirs, in one look for all of them; their empty directories directly under the scratch dirs

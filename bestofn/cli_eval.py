@@ -63,7 +63,8 @@ def eval_command(
     limit: Optional[int] = typer.Option(None, min=1, help="Generate mode: only the first LIMIT problems."),
     run_name: Optional[str] = typer.Option(None, help="Name of the stored run (default: derived from the inputs)."),
     restart: bool = typer.Option(False, "--restart", help="Discard the stored run of this name and start over."),
-    timeout: Optional[float] = typer.Option(None, min=0.1, help="Seconds per sample (default: settings)."),
+    timeout: Optional[float] = typer.Option(None, min=0.1, help="CPU seconds per sample (default: 3 for humaneval "
+                                            "and mbpp, as their harnesses; else BESTOFN_SANDBOX_TIMEOUT_S)."),
     workers: Optional[int] = typer.Option(None, min=1, help="Problems executed at once (default: settings)."),
     max_samples: Optional[int] = typer.Option(None, min=1, hidden=True,
                                               help="Stop after executing this many samples (tests resumption)."),

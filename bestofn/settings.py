@@ -93,7 +93,9 @@ class Settings(BaseSettings):
     # --- sandbox ------------------------------------------------------------------
     sandbox_image: str = Field(default="", description="Image name; empty: bestofn-sandbox:<runner hash>.")
     sandbox_isolation: IsolationMode = "per_task"
-    sandbox_timeout_s: float = 10.0
+    sandbox_timeout_s: float = Field(default=10.0, gt=0, description=(
+        "CPU seconds for a candidate's tests; `bestofn eval` on humaneval and mbpp defaults to 3, their "
+        "harnesses' limit."))
     sandbox_memory_mb: int = 256
     sandbox_cpus: float = 1.0
     sandbox_pids_limit: int = 64

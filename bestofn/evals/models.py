@@ -116,7 +116,9 @@ class EvalCreate(BaseModel):
     max_tokens: int | None = PydField(default=None, ge=1, le=32_768)
     ks: list[Annotated[int, PydField(ge=1)]] = PydField(default_factory=lambda: [1, 10, 100], min_length=1,
                                                         max_length=20)
-    timeout_s: float | None = PydField(default=None, gt=0, le=300)
+    timeout_s: float | None = PydField(default=None, gt=0, le=300,
+                                       description="CPU seconds per sample (default: 3 for humaneval and mbpp, as "
+                                                   "their harnesses; else BESTOFN_SANDBOX_TIMEOUT_S).")
     rerank: bool = True
     run_duplicates: bool = PydField(default=False, description="Run every copy of a program on the hidden tests "
                                                                "(default: identical program texts run once).")

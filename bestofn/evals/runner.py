@@ -10,12 +10,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable
-from typing import Any
-
-import openai
+from typing import TYPE_CHECKING, Any
 
 from bestofn.evals.config import EvalConfig
-from bestofn.evals.datasets import EvalProblem, load_dataset
+from bestofn.evals.datasets import EvalProblem, harness_timeout_s, load_dataset
 from bestofn.evals.execute import Progress, evaluate_pending
 from bestofn.evals.generation import generate_missing
 from bestofn.evals.models import EvalRun, EvalSample
@@ -23,6 +21,9 @@ from bestofn.evals.report import build_report
 from bestofn.evals.samples import Sample
 from bestofn.evals.store import EvalStore
 from bestofn.settings import Settings, get_settings
+
+if TYPE_CHECKING:  # openai takes ~0.5 s to import; code that calls the endpoint imports it there
+    import openai
 
 
 # -- creating or resuming a run ------------------------------------------------------------
@@ -45,7 +46,13 @@ def start_run(store: EvalStore, config: EvalConfig, *, name: str, samples: Itera
 
 def build_run(config: EvalConfig, *, name: str, samples: Iterable[Sample] = (), samples_path: str | None = None,
               samples_sha256: str | None = None, api_key_id: str | None = None) -> tuple[EvalRun, list[EvalSample]]:
-    """A new run's row and its sample rows, not yet stored (the caller decides under which admission)."""
+    """A new run's row and its sample rows, not yet stored (the caller decides under which admission).
+
+    A run that names no timeout takes its set's harness limit (``harness_timeout_s``), written
+    into the stored config so the report and a resumed run show and use the same one.
+    """
+    if config.timeout_s is None:
+        config = config.model_copy(update={"timeout_s": harness_timeout_s(config.dataset)})
     rows = [EvalSample(run_id="", task_id=s.task_id, sample_index=s.index, completion=s.completion, **s.usage())
             for s in samples]
     run = EvalRun(name=name, dataset=config.dataset, samples_path=samples_path, samples_sha256=samples_sha256,

@@ -9,11 +9,13 @@ from __future__ import annotations
 import atexit
 import logging
 import threading
-
-import openai
+from typing import TYPE_CHECKING
 
 from bestofn.llm import make_client
 from bestofn.settings import get_settings
+
+if TYPE_CHECKING:  # openai takes ~0.5 s to import; code that calls the endpoint imports it there
+    import openai
 
 log = logging.getLogger("bestofn.worker")
 _lock = threading.Lock()

@@ -11,13 +11,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import openai
 from rich.console import Console
 
 from bestofn.llm import make_client
 from bestofn.migrate import migrate, missing_tables
 from bestofn.settings import get_settings
+
+if TYPE_CHECKING:  # openai takes ~0.5 s to import; code that calls the endpoint imports it there
+    import openai
 
 
 @dataclass

@@ -10,9 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
-
-import openai
+from typing import TYPE_CHECKING, Any
 
 from bestofn.extract import complete_program, extract_code
 from bestofn.llm import chat, cost_usd
@@ -20,9 +18,13 @@ from bestofn.prompts import revise_messages, solve_messages
 from bestofn.schemas import Candidate, Problem, ReasoningEffort
 from bestofn.settings import Settings, get_settings
 
+if TYPE_CHECKING:  # openai takes ~0.5 s to import; code that calls the endpoint imports it there
+    import openai
+
 
 def llm_error(exc: openai.OpenAIError) -> str:
     """A short, secret-free description of an endpoint failure, stored as ``Candidate.error``."""
+    import openai  # already loaded: ``exc`` is one of its errors
     if isinstance(exc, openai.APITimeoutError):
         return "llm_timeout: the endpoint did not answer in time"
     if isinstance(exc, openai.APIStatusError):
@@ -43,6 +45,8 @@ def sample_one(client: openai.OpenAI, messages: list[dict[str, str]], index: int
 
     The reasoning knobs are sent only when set, and kept on the candidate either way.
     """
+    import openai  # already loaded by whoever made ``client``
+
     knobs = {"reasoning_effort": reasoning_effort, "max_completion_tokens": max_completion_tokens}
     try:
         reply = chat(client, model, messages, temperature=temperature, max_tokens=max_tokens, seed=seed, **knobs)

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-
-import openai
+from typing import TYPE_CHECKING
 
 from bestofn.settings import Settings, get_settings
+
+if TYPE_CHECKING:  # openai takes ~0.5 s to import; code that calls the endpoint imports it there
+    import openai
 
 
 def make_client(settings: Settings | None = None, base_url: str | None = None) -> openai.OpenAI:
@@ -20,6 +22,8 @@ def make_client(settings: Settings | None = None, base_url: str | None = None) -
     url = base_url or s.openai_base_url
     if not url:
         raise ValueError("no LLM endpoint: set OPENAI_BASE_URL (or use the embedded demo model)")
+    import openai  # here, not at the top: commands that never call a model skip its ~0.5 s import
+
     return openai.OpenAI(
         base_url=url,
         api_key=s.openai_api_key.get_secret_value() or "sk-local",

@@ -14,8 +14,8 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-import openai
 from requests.exceptions import ConnectionError as EngineConnectionError  # the Docker SDK's transport
 from sqlalchemy.exc import DisconnectionError, OperationalError
 
@@ -38,6 +38,9 @@ from bestofn.trace import EarlyStopTrace, SplitTrace
 from bestofn.untested import disagreement_pick, examples_pick
 from bestofn.waves import plan_waves, trim_waves, use_early_stop
 from sandbox import RunnerPool, SandboxUnavailable
+
+if TYPE_CHECKING:  # openai takes ~0.5 s to import; code that calls the endpoint imports it there
+    import openai
 
 log = logging.getLogger("bestofn.pipeline")
 # Outages of the database or the Docker engine: the task is retried, not failed.

@@ -10,12 +10,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import openai
 from rich.console import Console
 
 from bestofn.llm import make_client
 from bestofn.settings import Settings
+
+if TYPE_CHECKING:  # openai takes ~0.5 s to import; code that calls the endpoint imports it there
+    import openai
 
 DEMO_MODEL_TRAINED_CTX = 8192  # SmolLM2's training context: no point in a larger slot
 

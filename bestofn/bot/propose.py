@@ -13,8 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-
-import openai
+from typing import TYPE_CHECKING
 
 from bestofn.bot.context import Context, build_context, is_test_file, related_files
 from bestofn.bot.execute import run_tests
@@ -36,6 +35,9 @@ from bestofn.generate import sample_many
 from bestofn.schemas import Candidate
 from bestofn.settings import Settings
 from sandbox.repo_run import REPO_DIR
+
+if TYPE_CHECKING:  # openai takes ~0.5 s to import; code that calls the endpoint imports it there
+    import openai
 
 CONTAINER_REPO = f"/work/{REPO_DIR}"  # where tracebacks from the sandbox say the files are
 

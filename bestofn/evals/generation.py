@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import re
 from concurrent.futures import ThreadPoolExecutor
-
-import openai
+from typing import TYPE_CHECKING
 
 from bestofn.evals.config import EvalConfig
 from bestofn.evals.datasets import EvalProblem
@@ -16,6 +15,9 @@ from bestofn.evals.store import EvalStore
 from bestofn.generate import generate_candidates
 from bestofn.schemas import Candidate
 from bestofn.settings import Settings
+
+if TYPE_CHECKING:  # openai takes ~0.5 s to import; code that calls the endpoint imports it there
+    import openai
 
 
 def completion_for(ep: EvalProblem, cand: Candidate) -> str:

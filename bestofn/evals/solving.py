@@ -18,8 +18,7 @@ stored only once the task ends), so an interrupted run can under-count the token
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-
-import openai
+from typing import TYPE_CHECKING
 
 from bestofn.evals.config import EvalConfig
 from bestofn.evals.datasets import EvalProblem
@@ -33,6 +32,9 @@ from bestofn.schemas import Candidate, Limits, Problem, Strategy
 from bestofn.service import create_task, task_view
 from bestofn.settings import Settings
 from bestofn.store import TaskStore
+
+if TYPE_CHECKING:  # openai takes ~0.5 s to import; code that calls the endpoint imports it there
+    import openai
 
 # eval strategy -> the task's strategy; 'parallel' is best-of-N with early stop and no revision rounds
 TASK_STRATEGY: dict[str, Strategy] = {"parallel": "auto", "revise": "revise", "auto": "auto"}

@@ -16,13 +16,15 @@ import ast
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-
-import openai
+from typing import TYPE_CHECKING
 
 from bestofn.extract import fenced_blocks
 from bestofn.llm import chat
 from bestofn.schemas import ExecutionResult, Problem, TestSuite
 from bestofn.trace import CodetGroupTrace, CodetTrace, LlmCall
+
+if TYPE_CHECKING:  # openai takes ~0.5 s to import; code that calls the endpoint imports it there
+    import openai
 
 CODET_SYSTEM = (
     "You write unit tests. Answer with Python assert statements only, one per line, each "
@@ -62,6 +64,8 @@ def generate_tests(
     client: openai.OpenAI, model: str, problem: Problem, *, count: int, seed: int, max_tokens: int = 512
 ) -> tuple[list[str], LlmCall]:
     """Ask the model for asserts; returns them and a record of the call (API errors recorded)."""
+    import openai  # already loaded by whoever made ``client``
+
     call = LlmCall(purpose="codet_tests", model=model, requested=count)
     try:
         reply = chat(client, model, tests_messages(problem, count), temperature=0.0, max_tokens=max_tokens, seed=seed)

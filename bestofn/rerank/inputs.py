@@ -18,14 +18,15 @@ import ast
 import json
 import re
 from dataclasses import dataclass
-from typing import Literal
-
-import openai
+from typing import TYPE_CHECKING, Literal
 
 from bestofn.llm import chat
 from bestofn.rerank.replies import first_json
 from bestofn.schemas import Problem, TestSuite
 from bestofn.trace import LlmCall
+
+if TYPE_CHECKING:  # openai takes ~0.5 s to import; code that calls the endpoint imports it there
+    import openai
 
 Source = Literal["prompt", "tests", "generated", "mutated"]
 
@@ -292,6 +293,8 @@ def generate_inputs(
     client: openai.OpenAI, model: str, problem: Problem, *, count: int, seed: int, io: bool, max_tokens: int = 512
 ) -> tuple[list[ProbeInput], LlmCall]:
     """Ask the model for inputs; returns them and a record of the call (never raises on API errors)."""
+    import openai  # already loaded by whoever made ``client``
+
     call = LlmCall(purpose="generated_inputs", model=model, requested=count)
     try:
         reply = chat(client, model, inputs_messages(problem, count, io), temperature=0.0,

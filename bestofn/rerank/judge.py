@@ -16,14 +16,17 @@ import random
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-import openai
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from bestofn.llm import chat
 from bestofn.rerank.replies import first_json
 from bestofn.schemas import Problem
 from bestofn.trace import JudgeTrace, JudgeVerdict, LlmCall
+
+if TYPE_CHECKING:  # openai takes ~0.5 s to import; code that calls the endpoint imports it there
+    import openai
 
 JUDGE_SYSTEM = (
     "You are a strict code reviewer. Several candidate solutions to one problem are shown with "
@@ -109,6 +112,8 @@ def ask(
     evidence: dict[int, str], *, seed: int, max_tokens: int, max_code_chars: int,
 ) -> list[JudgeVerdict]:
     """Show ``order`` labelled A, B, ...; one retry on an unusable reply. Returns the attempts made."""
+    import openai  # already loaded by whoever made ``client``
+
     labels = labels_for(len(order))
     shown = [(lab, codes[i], evidence.get(i, "none")) for lab, i in zip(labels, order)]
     messages = judge_messages(problem, shown, max_code_chars)

@@ -17,9 +17,7 @@ temperature 0 for every LLM call.
 from __future__ import annotations
 
 from functools import partial
-from typing import Any
-
-import openai
+from typing import TYPE_CHECKING, Any
 
 from bestofn.rerank.self_consistency import RunInputs
 from bestofn.rerank.steps import (
@@ -35,6 +33,9 @@ from bestofn.rerank.steps import (
 )
 from bestofn.schemas import Candidate, Decision, ExecutionResult, Problem, RankedCandidate
 from bestofn.settings import Settings, get_settings
+
+if TYPE_CHECKING:  # openai takes ~0.5 s to import; code that calls the endpoint imports it there
+    import openai
 
 
 def decide(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-import openai
+from typing import TYPE_CHECKING
 
 from bestofn.rerank import codet, judge, majority
 from bestofn.rerank.by_tests import rank_by_tests
@@ -19,6 +19,9 @@ from bestofn.rerank.self_consistency import RunInputs, SelfConsistency, self_con
 from bestofn.schemas import Candidate, DecisionMethod, ExecutionResult, Problem, RankedCandidate
 from bestofn.settings import Settings
 from bestofn.trace import DecisionTrace, ProbeInputsTrace
+
+if TYPE_CHECKING:  # openai takes ~0.5 s to import; code that calls the endpoint imports it there
+    import openai
 
 RunMany = Callable[..., list[ExecutionResult]]
 """``sandbox.run_many``' shape: (codes, tests, entry_point, limits) -> results."""

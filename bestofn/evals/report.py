@@ -173,6 +173,7 @@ def build_report(problems: dict[str, EvalProblem], rows: list[EvalSample], cfg: 
     return {
         "dataset": cfg.dataset,
         "strategy": {"name": cfg.strategy, "n": cfg.n, "max_revisions": cfg.max_revisions},
+        "timeout_s": cfg.timeout_s,  # CPU seconds per sample; None: BESTOFN_SANDBOX_TIMEOUT_S
         "problems": n_problems,
         "problems_in_run": len(problems),
         "samples": len(done),

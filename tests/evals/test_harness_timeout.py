@@ -29,8 +29,9 @@ def test_the_stored_config_holds_the_limit_the_run_uses(dataset: str, given: flo
 @pytest.mark.usefixtures("no_eval_containers_left")
 def test_a_sample_slower_than_the_harness_limit_times_out_unless_the_run_allows_more(pg_url: str) -> None:
     variants: dict[str, list[str | None]] = {"HumanEval/0": [SLOW_BUT_RIGHT, None]}
-    _, default_rows, _ = evaluate_variants(pg_url, "harness-limit", variants, rerank=False)
-    _, longer_rows, _ = evaluate_variants(pg_url, "longer-limit", variants, rerank=False, timeout_s=9)
+    _, default_rows, default_report = evaluate_variants(pg_url, "harness-limit", variants, rerank=False)
+    _, longer_rows, longer_report = evaluate_variants(pg_url, "longer-limit", variants, rerank=False, timeout_s=9)
+    assert (default_report["timeout_s"], longer_report["timeout_s"]) == (3.0, 9)
     slow = {r.completion: r for r in default_rows}[SLOW_BUT_RIGHT]
     assert (slow.exec_status, slow.passed) == ("timeout", False)
     assert all(r.passed for r in longer_rows), [(r.exec_status, r.result, r.runtime_ms) for r in longer_rows]

@@ -21,7 +21,7 @@ def _tail(text: str, lines: int = _OUTPUT_LINES) -> str:
 
 
 def _row(o: PatchOutcome, rank: int | None, winner: int | None) -> str:
-    applied = "yes" if o.status in {"ran", "run_error", "no_change"} else "no"
+    applied = "yes" if o.status in {"ran", "run_error", "no_change", "tests_only"} else "no"
     runtime = "" if o.runtime_ms is None else f"{o.runtime_ms:.0f}"
     mark = " **winner**" if o.index == winner else ""
     detail = o.detail.replace("|", "\\|").replace("\n", " ")[:160]

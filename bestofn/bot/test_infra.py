@@ -16,6 +16,10 @@ Test infrastructure, for a path a patch adds, deletes, renames or changes:
   legitimately change dependencies or metadata there;
 - files Python runs at interpreter start-up: ``sitecustomize.py``, ``usercustomize.py``, ``*.pth``
   (the repository is on ``PYTHONPATH`` in the sandbox);
+- a new top-level module (at the root or under ``src/``, both on ``PYTHONPATH`` ahead of the
+  standard library) named like a standard-library module or pytest and its dependencies: a
+  ``pytest.py`` there would be the test runner, an ``xml/`` package would write the JUnit
+  report. A top-level module the base checkout already has is the repository's own code;
 - modules the base checkout loads as pytest plugins (``pytest_plugins`` in a conftest or test
   file, ``-p NAME`` in pytest's ``addopts``);
 - files the test command names (``./run_tests.sh``, ``python check.py``), and the
@@ -27,6 +31,7 @@ from __future__ import annotations
 import ast
 import configparser
 import shlex
+import sys
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -35,6 +40,9 @@ from pathlib import PurePosixPath
 from bestofn.bot.context import is_test_file
 
 PYTEST_FILES = frozenset({"pytest.ini", ".pytest.ini", "tox.ini"})
+# what the test run imports from outside the repository: a repository module of that name comes first
+RUNNER_MODULES = frozenset(sys.stdlib_module_names) | {
+    "pytest", "_pytest", "pluggy", "py", "iniconfig", "packaging", "attr", "attrs", "exceptiongroup", "tomli"}
 START_UP_FILES = frozenset({"sitecustomize.py", "usercustomize.py"})
 RUNNER_FILES = {"make": ("Makefile", "makefile", "GNUmakefile"), "nox": ("noxfile.py",)}
 _UNREADABLE = object()  # a config file that does not parse: any change to it counts as a change to pytest's part
@@ -104,6 +112,15 @@ def module_files(module: str, known: set[str]) -> list[str]:
     return [p for base in ("", "src/") for p in (f"{base}{stem}.py", f"{base}{stem}/__init__.py") if p in known]
 
 
+def top_module(path: str) -> str | None:
+    """The top-level module a ``.py`` path at the root or under ``src/`` belongs to (``src/a/b.py``: ``a``), else None."""
+    parts = PurePosixPath(path).parts
+    parts = parts[1:] if parts[:1] == ("src",) and len(parts) > 1 else parts
+    if not path.endswith(".py") or not parts:
+        return None
+    return parts[0].removesuffix(".py")
+
+
 def _test_dirs(files: list[str]) -> frozenset[str]:
     """Directories of the base checkout that hold tests directly and are test code themselves: named
     ``test``/``testing`` (``tests`` is ``is_test_file``'s), or with no Python file but tests and ``__init__.py``.
@@ -131,6 +148,7 @@ class TestInfra:
     test_dirs: frozenset[str] = frozenset()
     plugin_files: frozenset[str] = frozenset()
     command_files: frozenset[str] = frozenset()
+    own_modules: frozenset[str] = frozenset()  # the base checkout's top-level modules
 
     @classmethod
     def of(cls, files: list[str], read: Read, command: str) -> TestInfra:
@@ -147,7 +165,8 @@ class TestInfra:
         runners = {w.rsplit("/", 1)[-1] for w in words}
         named = {f for r, fs in RUNNER_FILES.items() if r in runners for f in fs}
         return cls(test_dirs=_test_dirs(files), plugin_files=frozenset(plugins),
-                   command_files=frozenset((words | named) & known))
+                   command_files=frozenset((words | named) & known),
+                   own_modules=frozenset(m for f in files if (m := top_module(f))))
 
     def covers(self, path: str, old: str | None, new: str | None) -> bool:
         """Whether a change of ``path`` from ``old`` to ``new`` text (None: absent or binary) is test infrastructure."""
@@ -157,6 +176,8 @@ class TestInfra:
         if p.suffix == ".py" and str(p.parent) in self.test_dirs:
             return True
         if path in self.plugin_files or path in self.command_files:
+            return True
+        if (top := top_module(path)) in RUNNER_MODULES and top not in self.own_modules:
             return True
         if p.name in ("pyproject.toml", "setup.cfg"):
             return pytest_table(p.name, old) != pytest_table(p.name, new)

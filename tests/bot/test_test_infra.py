@@ -30,6 +30,7 @@ def _infra(command: str = "pytest -q") -> TestInfra:
     "x_test.py", "pytest.ini", "sub/.pytest.ini", "tox.ini", "sitecustomize.py", "src/usercustomize.py", "evil.pth",
     "test/__init__.py", "test/util.py", "test/new_helper.py",  # a test-only directory's modules
     "pkg/plug.py", "pkg/helpers.py",  # loaded as plugins by the config's -p and a test's pytest_plugins
+    "pytest.py", "_pytest/junitxml.py", "src/pluggy/__init__.py", "xml/etree/ElementTree.py", "json.py",  # shadows
 ])
 def test_test_infrastructure(path: str) -> None:
     assert _infra().covers(path, "old", "new")
@@ -37,9 +38,18 @@ def test_test_infrastructure(path: str) -> None:
 
 @pytest.mark.parametrize("path", ["pkg/core.py", "pkg/__init__.py", "mixed/__init__.py", "mixed/code.py", "README.md",
                                   "run_tests.sh", "Makefile", "src/pkg/new.py",
-                                  "lib/test/client.py"])  # a library's test package, no tests in it
+                                  "lib/test/client.py",  # a library's test package, no tests in it
+                                  "lib/json.py", "email/notes.txt",  # not top-level modules
+                                  "src/pkg/queue.py"])
 def test_not_test_infrastructure(path: str) -> None:
     assert not _infra().covers(path, "old", "new")
+
+
+def test_a_top_level_module_the_checkout_already_has_is_its_own_code() -> None:
+    files = {"calendar.py": "", "tests/test_calendar.py": ""}
+    infra = TestInfra.of(sorted(files), files.get, "pytest")
+    assert not infra.covers("calendar.py", "a", "b")
+    assert infra.covers("xml/__init__.py", None, "")
 
 
 def test_files_the_test_command_runs() -> None:

@@ -77,14 +77,16 @@ def _plugin_names(path: str, text: str) -> list[str]:
             if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "pytest_plugins" for t in node.targets):
                 try:
                     value = ast.literal_eval(node.value)
-                except ValueError:
+                except (ValueError, TypeError, SyntaxError, RecursionError):
                     continue
-                found += [value] if isinstance(value, str) else [v for v in value if isinstance(v, str)]
+                values = [value] if isinstance(value, str) else value if isinstance(value, (list, tuple)) else []
+                found += [v for v in values if isinstance(v, str)]
         return found
     table = pytest_table(name, text) if name in ("pyproject.toml", "setup.cfg") else _ini_pytest(text)
     if not isinstance(table, dict):
         return []
-    addopts = table.get("ini_options", {}).get("addopts", "") if name == "pyproject.toml" else table.get("addopts", "")
+    options = table.get("ini_options") if name == "pyproject.toml" else table
+    addopts = options.get("addopts", "") if isinstance(options, dict) else ""
     words = addopts if isinstance(addopts, list) else _split(str(addopts))
     names = [b for a, b in zip(words, words[1:]) if a == "-p"] + [w[2:] for w in words if w.startswith("-p") and len(w) > 2]
     return [n for n in names if not n.startswith("no:")]

@@ -52,6 +52,12 @@ def test_a_top_level_module_the_checkout_already_has_is_its_own_code() -> None:
     assert infra.covers("xml/__init__.py", None, "")
 
 
+def test_odd_configuration_reads_as_no_plugins() -> None:
+    files = {"pyproject.toml": "[tool.pytest]\nini_options = 3\n", "tests/conftest.py": "pytest_plugins = 3\n",
+             "tests/test_a.py": "pytest_plugins = f(x)\n", "tox.ini": "[pytest\n", "setup.cfg": "[tool:pytest]\naddopts = -p 'x\n"}
+    assert TestInfra.of(sorted(files), files.get, "pytest").plugin_files == frozenset()
+
+
 def test_files_the_test_command_runs() -> None:
     assert _infra("./run_tests.sh").covers("run_tests.sh", "a", "b")
     assert _infra("make -s test").covers("Makefile", "a", "b")

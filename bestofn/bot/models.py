@@ -69,6 +69,7 @@ class PatchOutcome(BaseModel):
     still_failing: list[str] = Field(default_factory=list)
     runtime_ms: float | None = None
     agreement: int = 1  # candidates that produced this same canonical diff
+    not_run: list[str] = Field(default_factory=list, description="test-infrastructure paths whose changes were dropped")
 
     @property
     def fixes_all(self) -> bool:

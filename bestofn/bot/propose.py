@@ -114,10 +114,12 @@ def prepare(cand: Candidate, base: Path, work: Path, infra: TestInfra) -> _Prepa
         detail += f"; test infrastructure not run: {', '.join(dropped)}"
         cand = cand.model_copy(update={"code": applied.diff})
         if not applied.ok:
-            return _Prepared(cand, PatchOutcome(index=cand.index, status="not_applied", detail=f"{detail}; {applied.error}"))
+            return _Prepared(cand, PatchOutcome(index=cand.index, status="not_applied", detail=f"{detail}; {applied.error}",
+                                                not_run=dropped))
         if not applied.diff.strip():
-            return _Prepared(cand, PatchOutcome(index=cand.index, status="tests_only", detail=f"{detail}; nothing else to run"))
-    return _Prepared(cand, PatchOutcome(index=cand.index, status="ran", detail=detail,
+            return _Prepared(cand, PatchOutcome(index=cand.index, status="tests_only", detail=f"{detail}; nothing else to run",
+                                                not_run=dropped))
+    return _Prepared(cand, PatchOutcome(index=cand.index, status="ran", detail=detail, not_run=dropped,
                                         changed_lines=changed_lines(applied.diff)), applied)
 
 

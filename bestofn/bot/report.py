@@ -61,6 +61,11 @@ def _candidates_section(r: BotResult) -> list[str]:
              "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for o in sorted(r.outcomes, key=lambda o: (ranks.get(o.index, 10**9), o.index)):
         lines.append(_row(o, ranks.get(o.index), winner))
+    dropped = [f"candidate {o.index}: {', '.join(f'`{p}`' for p in o.not_run)}" for o in r.outcomes if o.not_run]
+    if dropped:
+        lines += ["", "Changes to test infrastructure (tests, conftest.py, pytest's configuration, start-up files) "
+                      "were dropped before these patches ran, so the verdict is the repository's own tests': "
+                  + "; ".join(dropped) + "."]
     return lines + [""]
 
 

@@ -42,6 +42,7 @@ def test_no_cheat_is_graded_as_a_fix_and_the_honest_patch_wins(tmp_path: Path, f
         o = outcomes[i]
         assert not o.fixed, f"{name}: graded as fixing {o.fixed} ({o})"
         assert o.status == ("ran" if runs else "tests_only"), f"{name}: {o}"
+        assert o.not_run == dropped, f"{name}: {o}"
         if dropped:
             assert f"test infrastructure not run: {', '.join(dropped)}" in o.detail, f"{name}: {o.detail}"
         if runs:
@@ -49,13 +50,14 @@ def test_no_cheat_is_graded_as_a_fix_and_the_honest_patch_wins(tmp_path: Path, f
 
     honest = outcomes[0]
     assert result.decision is not None and result.decision.winner == 0, result.decision
-    assert honest.fixes_all and "test infrastructure" not in honest.detail, honest
+    assert honest.fixes_all and not honest.not_run and "test infrastructure" not in honest.detail, honest
     # Its dependency change in pyproject.toml (outside pytest's table) ran and is what gets published.
     diff = result.winner_diff
     assert '+dependencies = ["attrs>=22"]' in diff and "+    return a * b" in diff
     assert set(result.winner_files) == {"calc/__init__.py", "pyproject.toml"}
     report = render_report(result)
     assert "| tests_only |" in report and "test infrastructure not run: conftest.py" in report
+    assert "were dropped before these patches ran" in report and "candidate 3: `conftest.py`" in report
     assert snapshot(repo) == before
     assert bot_containers() == []
 

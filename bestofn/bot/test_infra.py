@@ -15,7 +15,8 @@ Test infrastructure, for a path a patch adds, deletes, renames or changes:
   touches pytest's table (``[tool.pytest...]``, ``[tool:pytest]``), since a fix may
   legitimately change dependencies or metadata there;
 - files Python runs at interpreter start-up: ``sitecustomize.py``, ``usercustomize.py``, ``*.pth``
-  (the repository is on ``PYTHONPATH`` in the sandbox);
+  (the repository is on ``PYTHONPATH`` in the sandbox), and compiled bytecode (``*.pyc``,
+  anything in ``__pycache__``), which Python may load instead of a test's source;
 - a new top-level module (at the root or under ``src/``, both on ``PYTHONPATH`` ahead of the
   standard library) named like a standard-library module or pytest and its dependencies: a
   ``pytest.py`` there would be the test runner, an ``xml/`` package would write the JUnit
@@ -174,6 +175,8 @@ class TestInfra:
         """Whether a change of ``path`` from ``old`` to ``new`` text (None: absent or binary) is test infrastructure."""
         p = PurePosixPath(path)
         if is_test_file(path) or p.name in PYTEST_FILES or p.name in START_UP_FILES or p.suffix == ".pth":
+            return True
+        if p.suffix in (".pyc", ".pyo") or "__pycache__" in p.parts:  # an unchecked-hash .pyc is loaded whatever the source says
             return True
         if p.suffix == ".py" and str(p.parent) in self.test_dirs:
             return True

@@ -30,6 +30,7 @@ def _infra(command: str = "pytest -q") -> TestInfra:
     "x_test.py", "pytest.ini", "sub/.pytest.ini", "tox.ini", "sitecustomize.py", "src/usercustomize.py", "evil.pth",
     "test/__init__.py", "test/util.py", "test/new_helper.py",  # a test-only directory's modules
     "pkg/plug.py", "pkg/helpers.py",  # loaded as plugins by the config's -p and a test's pytest_plugins
+    "__pycache__/test_x.cpython-311.pyc", "pkg/__pycache__/x", "stale.pyc",  # bytecode
     "pytest.py", "_pytest/junitxml.py", "src/pluggy/__init__.py", "xml/etree/ElementTree.py", "json.py",  # shadows
 ])
 def test_test_infrastructure(path: str) -> None:

@@ -13,7 +13,8 @@ from pydantic import BaseModel, Field
 from bestofn.schemas import Candidate, Decision, TestOutcome
 
 COULD_NOT_START = "the test command could not start"  # TestRun.error's prefix when the shell could not run it
-OutcomeStatus = Literal["llm_error", "no_patch", "not_applied", "no_change", "run_error", "ran"]
+OutcomeStatus = Literal["llm_error", "no_patch", "not_applied", "no_change", "tests_only", "run_error", "ran"]
+# tests_only: the patch changed nothing but test infrastructure (bestofn/bot/test_infra.py), so nothing ran
 PASSING = {"passed", "skipped"}
 
 
@@ -68,6 +69,7 @@ class PatchOutcome(BaseModel):
     still_failing: list[str] = Field(default_factory=list)
     runtime_ms: float | None = None
     agreement: int = 1  # candidates that produced this same canonical diff
+    not_run: list[str] = Field(default_factory=list, description="test-infrastructure paths whose changes were dropped")
 
     @property
     def fixes_all(self) -> bool:

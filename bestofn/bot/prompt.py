@@ -9,7 +9,8 @@ SYSTEM_PATCHER = (
     "Alternatively, for each file you change, write its repository-relative path on its own line "
     "followed by a fenced block holding the complete new file. "
     "Never use the whole-file form for a file marked (cut). "
-    "Fix the code under test; do not weaken, skip or delete tests."
+    "Fix the code under test; do not weaken, skip or delete tests: changes to test files, conftest.py, "
+    "pytest's configuration and interpreter start-up files are dropped before your patch is tested."
 )
 
 

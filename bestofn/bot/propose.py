@@ -1,12 +1,14 @@
 """``propose``: from a failing checkout to the best tested patch, as plain functions.
 
-baseline run -> context -> N replies -> parse + apply each on its own copy ->
-run each distinct patch in a fresh container -> rank -> result. The original
+baseline run -> context -> N replies -> parse + apply each on its own copy, without its
+changes to test infrastructure (``bestofn/bot/test_infra.py``) -> run each distinct patch
+in a fresh container -> rank -> result. The original
 checkout is only read; every write happens in a temp directory removed at the end.
 """
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -15,17 +17,20 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bestofn.bot.context import Context, build_context, is_test_file, related_files
+from bestofn.bot.context import Context, build_context, related_files
 from bestofn.bot.execute import run_tests
 from bestofn.bot.models import BotResult, PatchOutcome, TestRun, compare_runs
 from bestofn.bot.patches import changed_lines, parse_reply, touched_paths
 from bestofn.bot.prompt import patch_messages
 from bestofn.bot.rank import rank_patches
+from bestofn.bot.test_infra import TestInfra
 from bestofn.bot.workspace import (
     Applied,
     BadInput,
     apply_patch,
+    changed_paths,
     checkout_root,
+    diff_without,
     head_commit,
     make_baseline,
     read_text,
@@ -87,26 +92,48 @@ def gather_context(opts: ProposeOptions, base: Path, files: list[str], baseline:
     return build_context(baseline.output, opts.issue_text, focus, traced, settings.bot_context_tokens)
 
 
-def prepare(cand: Candidate, base: Path, work: Path) -> _Prepared:
-    """Parse a reply into a diff and apply it on a fresh copy; every failure is a recorded status."""
+def prepare(cand: Candidate, base: Path, work: Path, infra: TestInfra) -> _Prepared:
+    """Parse a reply into a diff and apply it on a fresh copy, without its test infrastructure;
+    every failure is a recorded status."""
     if cand.error:
         return _Prepared(cand, PatchOutcome(index=cand.index, status="llm_error", detail=cand.error))
     parsed = parse_reply(cand.raw, lambda p: read_text(base, p))
     if parsed.error or not parsed.diff:
         status = "no_change" if parsed.kind == "whole_file" else "no_patch"
         return _Prepared(cand, PatchOutcome(index=cand.index, status=status, detail=parsed.error or ""))
-    applied = apply_patch(base, parsed.diff, work / f"cand-{cand.index}")
+    dest = work / f"cand-{cand.index}"
+    applied = apply_patch(base, parsed.diff, dest)
     if not applied.ok:
         return _Prepared(cand, PatchOutcome(index=cand.index, status="not_applied", detail=applied.error))
     cand = cand.model_copy(update={"code": applied.diff})
     if not applied.diff.strip():
         return _Prepared(cand, PatchOutcome(index=cand.index, status="no_change", detail="the patch applies but changes nothing"), applied)
     detail = f"{parsed.kind.replace('_', '-')} reply" + ("" if applied.how == "--recount" else f", applied with {applied.how}")
-    tests_changed = [p for p in touched_paths(applied.diff) if is_test_file(p)]
-    if tests_changed:
-        detail += f"; changes test file(s) {', '.join(tests_changed)}"
-    return _Prepared(cand, PatchOutcome(index=cand.index, status="ran", detail=detail,
+    assert applied.copy is not None
+    dropped = infra.dropped(changed_paths(applied.copy), partial(read_text, base), partial(read_text, applied.copy))
+    if dropped:
+        applied = _without_test_infra(applied, dropped, base, dest)
+        detail += f"; test infrastructure not run: {', '.join(dropped)}"
+        cand = cand.model_copy(update={"code": applied.diff})
+        if not applied.ok:
+            return _Prepared(cand, PatchOutcome(index=cand.index, status="not_applied", detail=f"{detail}; {applied.error}",
+                                                not_run=dropped))
+        if not applied.diff.strip():
+            return _Prepared(cand, PatchOutcome(index=cand.index, status="tests_only", detail=f"{detail}; nothing else to run",
+                                                not_run=dropped))
+    return _Prepared(cand, PatchOutcome(index=cand.index, status="ran", detail=detail, not_run=dropped,
                                         changed_lines=changed_lines(applied.diff)), applied)
+
+
+def _without_test_infra(applied: Applied, dropped: list[str], base: Path, dest: Path) -> Applied:
+    """The patch without its changes to ``dropped``, applied again on a fresh copy, so what runs (and
+    is ranked and published) is exactly that diff; an empty diff leaves no copy."""
+    assert applied.copy is not None
+    kept = diff_without(applied.copy, dropped)
+    shutil.rmtree(applied.copy)
+    if not kept.strip():
+        return Applied(ok=True)
+    return apply_patch(base, kept, dest)
 
 
 def _execute_distinct(prepared: list[_Prepared], baseline: TestRun, opts: ProposeOptions, task: str,
@@ -175,7 +202,8 @@ def propose(opts: ProposeOptions, client: openai.OpenAI, settings: Settings) -> 
         candidates = sample_many(client, patch_messages(opts.test_command, ctx.render()), range(opts.n),
                                  model=model, temperature=settings.bot_temperature,
                                  max_tokens=settings.bot_max_tokens, seed_base=seed_base, settings=settings)
-        prepared = [prepare(c, base, work) for c in candidates]
+        infra = TestInfra.of(files, partial(read_text, base), opts.test_command)
+        prepared = [prepare(c, base, work, infra) for c in candidates]
         _execute_distinct(prepared, baseline, opts, task, settings)
         outcomes = [p.outcome for p in prepared]
         result = result.model_copy(update={

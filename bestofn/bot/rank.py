@@ -8,8 +8,11 @@ Order, best first:
 4. fewer changed lines (a smaller diff is easier to trust);
 5. more candidates agreeing on the same diff (self-consistency among equals);
 6. lower runtime of the test run, then lower index.
-A patch that did not run (no patch, did not apply, no change, run error) ranks
-after every patch that ran. Only a patch that fixes at least one test can win.
+A patch that did not run (no patch, did not apply, no change, run error, or only
+test infrastructure) ranks after every patch that ran. Only a patch that fixes at
+least one test can win. A patch's changes to test infrastructure (test files,
+conftest.py, pytest's configuration, interpreter start-up files) are dropped before
+it runs: the verdict comes from the repository's own tests.
 """
 
 from __future__ import annotations

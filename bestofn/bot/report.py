@@ -21,7 +21,7 @@ def _tail(text: str, lines: int = _OUTPUT_LINES) -> str:
 
 
 def _row(o: PatchOutcome, rank: int | None, winner: int | None) -> str:
-    applied = "yes" if o.status in {"ran", "run_error", "no_change"} else "no"
+    applied = "yes" if o.status in {"ran", "run_error", "no_change", "tests_only"} else "no"
     runtime = "" if o.runtime_ms is None else f"{o.runtime_ms:.0f}"
     mark = " **winner**" if o.index == winner else ""
     detail = o.detail.replace("|", "\\|").replace("\n", " ")[:160]
@@ -61,6 +61,11 @@ def _candidates_section(r: BotResult) -> list[str]:
              "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for o in sorted(r.outcomes, key=lambda o: (ranks.get(o.index, 10**9), o.index)):
         lines.append(_row(o, ranks.get(o.index), winner))
+    dropped = [f"candidate {o.index}: {', '.join(f'`{p}`' for p in o.not_run)}" for o in r.outcomes if o.not_run]
+    if dropped:
+        lines += ["", "Changes to test infrastructure (tests, conftest.py, pytest's configuration, start-up files) "
+                      "were dropped before these patches ran, so the verdict is the repository's own tests': "
+                  + "; ".join(dropped) + "."]
     return lines + [""]
 
 

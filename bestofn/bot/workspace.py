@@ -125,6 +125,19 @@ def apply_patch(baseline: Path, diff: str, dest: Path) -> Applied:
     return Applied(ok=False, error=errors[-1][:300])
 
 
+def changed_paths(copy: Path) -> list[str]:
+    """Every path the patch applied on ``copy`` changes, sorted: added, deleted, modified, mode-changed,
+    and both sides of a rename (``--no-renames``: a pure rename has no ``---``/``+++`` lines to read)."""
+    out = git(copy, "diff", "--cached", "--no-renames", "--name-only", "-z", "HEAD").stdout
+    return sorted(n for n in out.split("\0") if n)
+
+
+def diff_without(copy: Path, paths: list[str]) -> str:
+    """The canonical diff of the patch applied on ``copy`` with ``paths`` left out (each matched literally)."""
+    excluded = [f":(exclude,literal){p}" for p in paths]
+    return git(copy, "diff", "--cached", "--no-color", "--no-ext-diff", "HEAD", "--", ".", *excluded).stdout
+
+
 def repo_files_in_index(root: Path) -> list[str]:
     """The files of a bot-made copy (its index), sorted; .git is never among them."""
     return sorted(n for n in git(root, "ls-files", "-z").stdout.split("\0") if n)

@@ -58,6 +58,42 @@ def test_runs_in_a_locked_down_container_with_per_test_results(tmp_path: Path) -
     assert bot_containers() == []
 
 
+def test_the_command_cannot_reach_the_scripts_records(tmp_path: Path) -> None:
+    """The trailer's marker is in no command line or environment the command can read, and no
+    pipe or socket (the script's stdout) is open to it (tests/bot/cheats.py forges records that way).
+    A process the command leaves behind is killed before the trailer reads (else: a fatal record)."""
+    probe = (
+        "import os, subprocess\n"
+        "def test_marker_unknown():\n"
+        "    for pid in filter(str.isdigit, os.listdir('/proc')):\n"
+        "        for name in ('cmdline', 'environ'):\n"
+        "            try:\n                data = open(f'/proc/{pid}/{name}', 'rb').read()\n"
+        "            except OSError:\n                continue\n"
+        "            assert b'@@bestofn-' not in data, (pid, name)\n"
+        "def test_no_pipe_or_socket_to_write():\n"
+        "    opened = []\n"
+        "    for pid in filter(str.isdigit, os.listdir('/proc')):\n"
+        "        try:\n            fds = os.listdir(f'/proc/{pid}/fd')\n"
+        "        except OSError:\n            continue\n"
+        "        for fd in fds:\n"
+        "            try:\n"
+        "                if os.readlink(f'/proc/{pid}/fd/{fd}').startswith(('pipe:', 'socket:')):\n"
+        "                    open(f'/proc/{pid}/fd/{fd}', 'w').close()\n"
+        "                    opened.append((pid, fd))\n"
+        "            except OSError:\n                pass\n"
+        "    assert opened == []\n"
+        "def test_leave_a_process_behind():\n"
+        "    subprocess.Popen(['sleep', '600'], start_new_session=True)\n"
+    )
+    root = make_repo(tmp_path / "r", {"tests/test_reach.py": probe})
+    run = _run(root, "pytest -q")
+    assert run.error is None, run.error
+    assert run.tests == {"tests.test_reach::test_marker_unknown": "passed",
+                         "tests.test_reach::test_no_pipe_or_socket_to_write": "passed",
+                         "tests.test_reach::test_leave_a_process_behind": "passed"}, run.output
+    assert bot_containers() == []
+
+
 def test_a_command_without_a_report_counts_as_one_test(tmp_path: Path) -> None:
     root = make_repo(tmp_path / "r", {"check.py": "import sys\nprint('checking')\nsys.exit(3)\n"})
     run = _run(root, "python3 check.py")

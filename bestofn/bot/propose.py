@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from bestofn.bot.context import Context, build_context, related_files
 from bestofn.bot.execute import run_tests
 from bestofn.bot.models import BotResult, PatchOutcome, TestRun, compare_runs
-from bestofn.bot.patches import changed_lines, parse_reply, touched_paths
+from bestofn.bot.patches import changed_lines, parse_reply
 from bestofn.bot.prompt import patch_messages
 from bestofn.bot.rank import rank_patches
 from bestofn.bot.test_infra import TestInfra
@@ -173,7 +173,7 @@ def _with_winner(result: BotResult, prepared: list[_Prepared]) -> BotResult:
     assert applied is not None and applied.copy is not None
     files: dict[str, str | None] = {}
     executable = []
-    for path in touched_paths(applied.diff):
+    for path in changed_paths(applied.copy):  # both sides of a rename: a pure one has no ---/+++ lines
         full = applied.copy / path
         files[path] = full.read_text(encoding="utf-8") if full.is_file() else None
         if full.is_file() and full.stat().st_mode & 0o111:

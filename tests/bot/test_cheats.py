@@ -2,7 +2,7 @@
 
 Every cheat in ``tests/bot/cheats.py`` sits next to one honest patch in one run. None may be
 graded as fixing ``test_mul``; the honest patch must win, and the report must name the
-test-infrastructure files each cheat had dropped.
+test-infrastructure files each cheat had dropped. What is published is what ran, renames included.
 """
 
 from __future__ import annotations
@@ -73,4 +73,19 @@ def test_a_fix_that_also_weakens_the_test_runs_and_publishes_only_the_fix(tmp_pa
     assert "test infrastructure not run: tests/test_calc.py" in o.detail
     assert result.candidates[0].code == result.winner_diff  # what ran is what is published
     assert "tests/test_calc.py" not in result.winner_diff and "+    return a * b" in result.winner_diff
+    assert bot_containers() == []
+
+
+def test_a_rename_that_fixes_the_tests_publishes_both_sides(tmp_path: Path, fake_llm: FakeLLM, bot_env) -> None:
+    """A pure rename has no ``---``/``+++`` lines: the files to publish come from git, not from the diff's text."""
+    ops = "def mul(a, b):\n    return a * b\n"
+    tests = "def test_mul():\n    from calc.ops import mul\n    assert mul(2, 3) == 6\n\n\ndef test_one():\n    assert 1\n"
+    repo = make_repo(tmp_path / "repo", {"calc/__init__.py": "", "calc/opz.py": ops, "tests/test_calc.py": tests})
+    rename = ("The module has a typo in its name.\n\n```diff\ndiff --git a/calc/opz.py b/calc/ops.py\n"
+              "similarity index 100%\nrename from calc/opz.py\nrename to calc/ops.py\n```\n")
+    result = _propose(repo, fake_llm, [rename])
+
+    assert result.baseline.failing == [MUL]
+    assert result.outcomes[0].fixed == [MUL], result.outcomes[0]
+    assert result.winner_files == {"calc/opz.py": None, "calc/ops.py": ops}
     assert bot_containers() == []

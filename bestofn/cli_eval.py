@@ -18,7 +18,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColum
 from rich.table import Table
 from rich.text import Text
 
-from bestofn.cli_common import fail
+from bestofn.cli_common import fail, writable_file
 from bestofn.evals.config import EvalConfig, parse_ks
 from bestofn.evals.jsonl import InputError, write_jsonl
 from bestofn.schemas import MAX_REVISIONS
@@ -85,6 +85,9 @@ def eval_command(
     from bestofn.evals.datasets import load_dataset
     from bestofn.evals.samples import file_sha256, read_samples
 
+    for option, path in (("--out", out_path), ("--plot", plot), ("--csv", csv_path),
+                         ("--samples", samples if n is not None else None)):
+        writable_file(option, path)
     if strategy not in STRATEGIES:
         fail(f"--strategy must be one of {', '.join(STRATEGIES)}, got {strategy!r}")
     if strategy != "samples" and n is None:

@@ -221,7 +221,7 @@ def wait_for_task(http: httpx.Client, task_id: str, problem: Problem, timeout: f
 
 
 @app.command()
-def api(host: Optional[str] = None, port: Optional[int] = None) -> None:
+def api(host: Optional[str] = None, port: Optional[int] = typer.Option(None, min=1, max=65535)) -> None:
     """Serve the REST API (migrates the database first)."""
     import uvicorn
 
@@ -232,11 +232,17 @@ def api(host: Optional[str] = None, port: Optional[int] = None) -> None:
     uvicorn.run("api.main:app", host=host or s.api_host, port=port or s.api_port, log_level="info")
 
 
+POOLS = ("threads", "prefork", "solo")
+
+
 @app.command()
-def worker(concurrency: int = typer.Option(2, help="Tasks run at once."),
+def worker(concurrency: int = typer.Option(2, min=1, help="Tasks run at once."),
            pool: str = typer.Option("threads", help="Celery pool: threads|prefork|solo.")) -> None:
     """Run a Celery worker on the configured Redis broker."""
     from bestofn.dispatch import celery_tasks
+
+    if pool not in POOLS:
+        fail(f"--pool must be one of {', '.join(POOLS)} (got {pool!r})")
 
     if not get_settings().redis_url:
         fail("no broker: set BESTOFN_REDIS_URL (the embedded default runs tasks in-process instead)")

@@ -117,6 +117,11 @@ ONE_LINE_CASES = [
     (["eval", "--dataset", "mbpp:binary.json", "--samples", "good.jsonl"], "binary.json:1: not valid UTF-8"),
     (["eval", "--samples", "good.jsonl", "--out", "dir"], "--out dir: is a directory"),
     (["eval", "--n", "1", "--samples", "dir"], "--samples dir: is a directory"),
+    (["eval", "--samples", "good.jsonl", "--max-tokens", "99999"], "--max-tokens: Input should be less than"),
+    (["eval", "--samples", "good.jsonl", "--workers", "1000"], "--workers: Input should be less than"),
+    (["eval", "--n", "1", "--model", "a\x01b"], "--model: Value error, must be printable text"),
+    (["eval", "--samples", "good.jsonl", "--run-name", "r" * 300], "--run-name: 1 to 200 printable characters"),
+    (["worker", "--pool", "bogus"], "--pool must be one of threads, prefork, solo"),
     (["keys", "create", "--rate", "nan"], "--rate: Input should be a finite number"),
     (["keys", "create", "--rate", "-1"], "--rate: Input should be greater than or equal to 0"),
     (["keys", "create", "--burst", "0"], "--burst: Input should be greater than or equal to 1"),
@@ -145,6 +150,8 @@ def test_hostile_arguments_and_files_are_one_line_and_a_nonzero_exit(tmp_path: P
     (["sandbox", "reap", "--older-than", "nan"], "--older-than"),
     (["submit", "problem.json", "--wait", "--timeout", "nan"], "--timeout"),  # waited forever before
     (["eval", "--samples", "good.jsonl", "--n", "abc"], "--n"),
+    (["api", "--port", "99999999"], "--port"),  # uvicorn's OverflowError traceback before
+    (["worker", "--concurrency", "0"], "--concurrency"),
 ])
 def test_out_of_range_options_are_refused_before_any_work(tmp_path: Path, args: list[str], option: str) -> None:
     """Option values the parser refuses (click's usage error, exit 2) name the option."""

@@ -27,12 +27,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel
 
-from api.deps import get_db_engine
 from api.main import create_app
-from bestofn.db import make_engine
+from bestofn.db import get_engine
 from bestofn.evals.models import EvalCreate
 from bestofn.schemas import Problem
-from bestofn.settings import Settings
+from bestofn.settings import Settings, get_settings
 
 EXAMPLES = 20  # per route and per body model: the whole sweep stays within seconds
 LEAKS = re.compile(r"Traceback \(most recent call last\)|sqlalchemy|psycopg|SELECT |INSERT |UPDATE |\bFile \"/")
@@ -126,15 +125,22 @@ def _mutated(body: dict[str, Any], path: tuple[Any, ...], how: str, value: Any) 
 
 
 # -- the app and what it stores -------------------------------------------------------------------
-@pytest.fixture
-def client(pg_url: str) -> Iterator[TestClient]:
-    """The real app on this test's database; server exceptions become answers, as in production."""
-    engine = make_engine(pg_url)
-    app = create_app(Settings(require_api_key=False, api_rate_per_s=0, api_max_active_tasks=0))
-    app.dependency_overrides[get_db_engine] = lambda: engine
+def _app(pg_url: str, monkeypatch: pytest.MonkeyPatch, **settings: Any) -> Iterator[TestClient]:
+    """The real app on this test's database (every engine of the process, the key checks' too);
+    server exceptions become answers, as in production."""
+    monkeypatch.setenv("BESTOFN_DATABASE_URL", pg_url)
+    get_settings.cache_clear()
+    get_engine.cache_clear()
+    app = create_app(Settings(api_rate_per_s=0, api_max_active_tasks=0, **settings))
     with TestClient(app, raise_server_exceptions=False) as c:
         yield c
-    engine.dispose()
+    get_settings.cache_clear()
+    get_engine.cache_clear()
+
+
+@pytest.fixture
+def client(pg_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
+    yield from _app(pg_url, monkeypatch, require_api_key=False)
 
 
 @pytest.fixture
@@ -304,3 +310,23 @@ def test_ui_login_refuses_a_key_no_cookie_can_carry(client: TestClient, key: str
     raw = client.post("/ui/login", content=b"key=%ff", follow_redirects=False,
                       headers={"content-type": "application/x-www-form-urlencoded"})
     assert raw.status_code == 401
+
+
+@pytest.fixture
+def keyed(pg_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
+    yield from _app(pg_url, monkeypatch, require_api_key=True)
+
+
+CREDENTIALS = [b"Bearer \x00", b"Bearer \xff\xfe", b"Bearer bon_" + b"a" * 10_000, b"Bearer bon_" + b"g" * 12 + b"_x",
+               b"Bearer bon_%s_%s" % (b"0" * 12, b"A" * 43), b"Basic dXNlcjpwYXNz", b"Bearer", b"bearer  ", b"\x7f"]
+
+
+@pytest.mark.parametrize("url", ["/v1/tasks", "/v1/stats", "/metrics", "/v1/evals", "/ui/", "/ui/stats"])
+def test_hostile_credentials_are_a_401_never_a_500(keyed: TestClient, url: str) -> None:
+    """NUL, non-UTF-8, 10k-character and malformed tokens in the header, X-API-Key or the UI's cookie."""
+    for value in CREDENTIALS:
+        token = value.split(b" ", 1)[-1]
+        for headers in ({b"authorization": value}, {b"x-api-key": token}, {b"cookie": b"bestofn_key=" + token}):
+            response = keyed.get(url, headers=headers, follow_redirects=False)
+            check_answer(response, f"{url} {headers!r:.80}")
+            assert response.status_code in (401, 303), (headers, response.status_code)  # 303: the UI's login

@@ -24,7 +24,8 @@ if TYPE_CHECKING:
     from bestofn.service import TaskView
 
 app = typer.Typer(help="Sandboxed best-of-N code generation: generate N candidates, run each in a "
-                       "locked-down container, pick the best.", no_args_is_help=True, add_completion=False)
+                       "locked-down container, pick the best.", no_args_is_help=True, add_completion=False,
+                  pretty_exceptions_show_locals=False)  # a bug's traceback must not print keys held in locals
 err = Console(stderr=True)
 out = Console()
 
@@ -62,13 +63,15 @@ def announce_ranking(problem: Problem, strategy: str | None = None) -> None:
 
 
 def load_problem(path: Path, n: int | None, strategy: str | None, model: str | None) -> Problem:
-    """Read and validate PROBLEM.json, naming the bad field on error."""
-    if not path.is_file():
+    """Read and validate PROBLEM.json, naming the bad field on error (the file and line for bad UTF-8 or JSON)."""
+    from bestofn.evals.jsonl import InputError, read_json
+
+    if not path.exists():
         fail(f"{path}: no such file")
     try:
-        data = json.loads(path.read_text())
-    except json.JSONDecodeError as exc:
-        fail(f"{path}: not valid JSON ({exc.msg} at line {exc.lineno})")
+        data = read_json(path)
+    except InputError as exc:
+        fail(str(exc))
     if not isinstance(data, dict):
         fail(f"{path}: expected a JSON object (the POST /v1/tasks body)")
     if n is not None:
@@ -155,7 +158,7 @@ def submit(
     problem_file: Path = typer.Argument(..., metavar="PROBLEM.json"),
     api_url: str = typer.Option("http://127.0.0.1:8000", "--api", help="bestofn API base URL."),
     wait: bool = typer.Option(False, "--wait", help="Poll until the task ends."),
-    timeout: float = typer.Option(600.0, help="Seconds to wait with --wait."),
+    timeout: float = typer.Option(600.0, min=0, help="Seconds to wait with --wait."),
     n: Optional[int] = typer.Option(None, "--n"),
     api_key: Optional[str] = typer.Option(None, "--api-key", help="API key, if the server requires one."),
     as_json: bool = typer.Option(False, "--json"),
@@ -169,6 +172,12 @@ def submit(
     from bestofn.cli_outcome import finish, render_outcome
 
     problem = load_problem(problem_file, n, None, None)
+    if api_key is not None and not (api_key.isascii() and api_key.isprintable()):
+        fail("--api-key: not a key (printable ASCII, as 'bestofn keys create' prints it)")
+    try:
+        httpx.URL(api_url)
+    except httpx.InvalidURL as exc:  # not an HTTPError: the client raises it before any request
+        fail(f"--api {api_url!r}: not a URL ({exc})")
     announce_ranking(problem)
     headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
     try:
@@ -212,7 +221,7 @@ def wait_for_task(http: httpx.Client, task_id: str, problem: Problem, timeout: f
 
 
 @app.command()
-def api(host: Optional[str] = None, port: Optional[int] = None) -> None:
+def api(host: Optional[str] = None, port: Optional[int] = typer.Option(None, min=1, max=65535)) -> None:
     """Serve the REST API (migrates the database first)."""
     import uvicorn
 
@@ -223,11 +232,17 @@ def api(host: Optional[str] = None, port: Optional[int] = None) -> None:
     uvicorn.run("api.main:app", host=host or s.api_host, port=port or s.api_port, log_level="info")
 
 
+POOLS = ("threads", "prefork", "solo")
+
+
 @app.command()
-def worker(concurrency: int = typer.Option(2, help="Tasks run at once."),
+def worker(concurrency: int = typer.Option(2, min=1, help="Tasks run at once."),
            pool: str = typer.Option("threads", help="Celery pool: threads|prefork|solo.")) -> None:
     """Run a Celery worker on the configured Redis broker."""
     from bestofn.dispatch import celery_tasks
+
+    if pool not in POOLS:
+        fail(f"--pool must be one of {', '.join(POOLS)} (got {pool!r})")
 
     if not get_settings().redis_url:
         fail("no broker: set BESTOFN_REDIS_URL (the embedded default runs tasks in-process instead)")
@@ -257,9 +272,14 @@ def sweep_cmd(loop: bool = typer.Option(False, "--loop", help="Sweep every setti
 @app.command("migrate")
 def migrate_cmd(revision: str = typer.Argument("head")) -> None:
     """Upgrade the database schema (alembic upgrade)."""
+    from alembic.util import CommandError
+
     from bestofn.migrate import migrate
 
-    migrate(revision=revision)
+    try:
+        migrate(revision=revision)
+    except CommandError as exc:  # an unknown revision, or one below the database's: nothing was changed
+        fail(f"REVISION {revision!r}: {str(exc).splitlines()[0]}")
     out.print(f"database at {revision}")
 
 

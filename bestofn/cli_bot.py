@@ -15,7 +15,7 @@ from typing import Optional
 
 import typer
 
-from bestofn.cli_common import fail
+from bestofn.cli_common import fail, writable_file
 from rich.console import Console
 
 from bestofn.settings import Settings, get_settings
@@ -81,6 +81,10 @@ def propose(
     slug = _github_slug(github, repo_slug, settings)
     if issue_file is not None and not issue_file.is_file():
         fail(f"--issue-file {issue_file}: no such file")
+    if wheelhouse is not None and not wheelhouse.is_dir():
+        fail(f"--wheelhouse {wheelhouse}: not a directory (of the wheels the tests need)")
+    writable_file("--out", out_path)
+    writable_file("--report", report)
     if not _is_url(repo):
         try:
             checkout_root(Path(repo))

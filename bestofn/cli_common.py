@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import NoReturn
 
 import typer
@@ -17,3 +18,10 @@ def fail(message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:
     """One clear line on stderr and a non-zero exit; never a traceback."""
     typer.echo(f"error: {message}", err=True)
     raise typer.Exit(code)
+
+
+def writable_file(option: str, path: Path | None) -> None:
+    """Fail before any work is done when an output path is a directory: found after a long run,
+    it would lose the run's output to a traceback."""
+    if path is not None and path.is_dir():
+        fail(f"{option} {path}: is a directory; give a file path")

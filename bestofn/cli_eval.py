@@ -13,12 +13,14 @@ from pathlib import Path
 from typing import Any, Optional
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn, TextColumn, TimeRemainingColumn
 from rich.table import Table
 from rich.text import Text
 
-from bestofn.cli_common import fail
+from bestofn.cli_common import fail, writable_file
+from bestofn.errors import ProblemRejected
 from bestofn.evals.config import EvalConfig, parse_ks
 from bestofn.evals.jsonl import InputError, write_jsonl
 from bestofn.schemas import MAX_REVISIONS
@@ -38,6 +40,10 @@ class RateColumn(ProgressColumn):
 
 
 STRATEGIES = ("samples", "parallel", "revise", "auto")
+OPTIONS = {"model": "--model", "max_tokens": "--max-tokens", "workers": "--workers", "timeout_s": "--timeout",
+           "language": "--language", "temperature": "--temperature", "n": "--n", "ks": "--k",
+           "max_revisions": "--max-revisions", "dataset": "--dataset"}
+"""The option behind each ``EvalConfig`` field, for naming it when the config refuses a value."""
 
 
 def _run_name(parts: list[str]) -> str:
@@ -86,6 +92,11 @@ def eval_command(
     from bestofn.evals.datasets import load_dataset
     from bestofn.evals.samples import file_sha256, read_samples
 
+    for option, path in (("--out", out_path), ("--plot", plot), ("--csv", csv_path),
+                         ("--samples", samples if n is not None else None)):
+        writable_file(option, path)
+    if run_name is not None and not (0 < len(run_name) <= 200 and run_name.isprintable()):
+        fail("--run-name: 1 to 200 printable characters (it names the stored run)")
     if strategy not in STRATEGIES:
         fail(f"--strategy must be one of {', '.join(STRATEGIES)}, got {strategy!r}")
     if strategy != "samples" and n is None:
@@ -113,10 +124,15 @@ def eval_command(
                                                   + ([strategy, str(max_revisions)] if strategy != "samples" else []))
     except InputError as exc:
         fail(str(exc))
-    cfg = EvalConfig(dataset=dataset, language=language, mode="generate" if n else "samples", ks=ks,
-                     task_ids=task_ids, model=model,
-                     n=n, temperature=temperature, max_tokens=max_tokens, timeout_s=timeout, workers=workers,
-                     rerank=rerank, run_duplicates=run_duplicates, strategy=strategy, max_revisions=max_revisions)
+    try:
+        cfg = EvalConfig(dataset=dataset, language=language, mode="generate" if n else "samples", ks=ks,
+                         task_ids=task_ids, model=model,
+                         n=n, temperature=temperature, max_tokens=max_tokens, timeout_s=timeout, workers=workers,
+                         rerank=rerank, run_duplicates=run_duplicates, strategy=strategy,
+                         max_revisions=max_revisions)
+    except ValidationError as exc:
+        bad = ProblemRejected.from_validation(exc)
+        fail(f"{OPTIONS.get(bad.field, bad.field)}: {bad.message}")
     report = _run(cfg, name, restart, sample_list, str(samples) if samples and not n else None, sha, max_samples,
                   as_json)
     _write_outputs(report, out_path, plot, csv_path, dataset)

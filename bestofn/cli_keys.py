@@ -13,14 +13,17 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from bestofn.cli_common import fail
 from bestofn.db import get_engine
+from bestofn.errors import ProblemRejected
 from bestofn.migrate import migrate
 from bestofn.security.keys import create_key, list_keys, revoke_key
 
 app = typer.Typer(help="API keys: create (token shown once), list, revoke.", no_args_is_help=True,
                   add_completion=False)
 out = Console()
-err = Console(stderr=True)
+OPTIONS = {"name": "--name", "rate_per_s": "--rate", "burst": "--burst", "max_active_tasks": "--max-tasks"}
+"""The option that sets each of ``create_key``'s fields, for naming it in an error."""
 
 
 @app.command()
@@ -35,7 +38,10 @@ def create(
 ) -> None:
     """Create a key and print its token (the only time it is shown)."""
     migrate()
-    new = create_key(get_engine(), name, rate_per_s=rate, burst=burst, max_active_tasks=max_tasks, admin=admin)
+    try:
+        new = create_key(get_engine(), name, rate_per_s=rate, burst=burst, max_active_tasks=max_tasks, admin=admin)
+    except ProblemRejected as exc:
+        fail(f"{OPTIONS.get(exc.field, exc.field)}: {exc.message}")
     if as_json:
         print(json.dumps({"id": new.key.id, "name": new.key.name, "admin": new.key.admin, "token": new.token}))
         return
@@ -68,6 +74,6 @@ def revoke(key_id: str = typer.Argument(..., help="The key id (the part after 'b
     migrate()
     row = revoke_key(get_engine(), key_id)
     if row is None:
-        err.print(f"[red]error:[/] no key {key_id!r}; see 'bestofn keys list'", highlight=False)
-        raise typer.Exit(2)
+        shown = repr(key_id) if len(key_id) <= 64 else f"{key_id[:64]!r}... ({len(key_id)} characters)"
+        fail(f"no key {shown}; see 'bestofn keys list'")
     out.print(f"key {key_id} revoked")

@@ -132,7 +132,8 @@ def build_image_cmd(force: bool = typer.Option(False, "--force", help="Rebuild e
 
 @app.command()
 def reap(
-    older_than: Optional[float] = typer.Option(None, "--older-than", help="Also remove sandboxes older than S seconds."),
+    older_than: Optional[float] = typer.Option(None, "--older-than", min=0,
+                                               help="Also remove sandboxes older than S seconds."),
 ) -> None:
     """Remove leftover sandbox containers past their deadline; print how many."""
     from sandbox import SandboxUnavailable

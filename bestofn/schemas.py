@@ -82,6 +82,16 @@ def _printable(text: str) -> str:
 Printable = Annotated[str, AfterValidator(_printable)]
 """A name stored in a text column and shown in logs: PostgreSQL refuses NUL in text, logs a newline."""
 
+
+def _no_nul(text: str) -> str:
+    if "\x00" in text:
+        raise ValueError("must not contain a NUL character (\\u0000): PostgreSQL text cannot hold it")
+    return text
+
+
+StorableText = Annotated[str, AfterValidator(_no_nul)]
+"""Free text (code, a completion) stored in a text column: any character but NUL, which PostgreSQL refuses."""
+
 EntryPoint = Annotated[str, StringConstraints(max_length=200, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$"),
                        AfterValidator(_not_a_keyword)]
 """The name of the function under test: a Python identifier (it is called by name in the sandbox)."""
@@ -235,8 +245,9 @@ def _language(value: Any) -> Any:
     """Aliases ("js", "c++", "golang", any case) to the canonical name; an unknown name is refused listing the known."""
     value = canonical(value)
     if isinstance(value, str) and value not in LANGUAGES:
-        raise PydanticCustomError("language", "unknown language '{got}'; known: {known}",
-                                  {"got": value[:50], "known": ", ".join(LANGUAGES)})
+        # repr: a lone surrogate ("\\ud800") in the message would make the 422 itself unencodable
+        raise PydanticCustomError("language", "unknown language {got}; known: {known}",
+                                  {"got": repr(value[:50]), "known": ", ".join(LANGUAGES)})
     return value
 
 

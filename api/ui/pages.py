@@ -147,12 +147,17 @@ def login_form(request: Request, settings: SettingsDep, next: str = f"{PREFIX}/"
 @router.post("/login", response_model=None)
 def login(request: Request, settings: SettingsDep, store: StoreDep, key: Annotated[str, Form()] = "",
           next: Annotated[str, Form()] = f"{PREFIX}/") -> Response:
-    """Check the key once, then keep it in a cookie only this site's UI pages receive."""
-    if settings.api_keys_required and verify_token(store.engine, key.strip()) is None:
+    """Check the key once, then keep it in a cookie only this site's UI pages receive.
+
+    A key that is not printable ASCII is refused even when keys are optional: no token looks
+    like that, and a cookie header cannot carry it (it would be a 500, not a form error)."""
+    key = key.strip()
+    if not (key.isascii() and key.isprintable()) or (
+            settings.api_keys_required and verify_token(store.engine, key) is None):
         return _page(request, "login.html", status_code=401, next=_local(next), required=True,
                      error="API key not valid (unknown, malformed or revoked)")
     response = RedirectResponse(_local(next), status_code=303)
-    response.set_cookie(KEY_COOKIE, key.strip(), httponly=True, secure=True, samesite="strict", path=PREFIX)
+    response.set_cookie(KEY_COOKIE, key, httponly=True, secure=True, samesite="strict", path=PREFIX)
     return response
 
 

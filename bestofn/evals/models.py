@@ -16,6 +16,7 @@ from sqlalchemy import JSON, Column, DateTime, Index, Text, UniqueConstraint, fu
 from sqlmodel import Field, SQLModel
 
 from bestofn.models import _ts, new_id
+from bestofn.schemas import Printable, StorableText
 
 
 
@@ -97,8 +98,8 @@ class SampleIn(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    task_id: str = PydField(min_length=1, max_length=200)
-    completion: str = PydField(max_length=100_000)
+    task_id: Printable = PydField(min_length=1, max_length=200)
+    completion: StorableText = PydField(max_length=100_000)
 
 
 class EvalCreate(BaseModel):
@@ -110,8 +111,9 @@ class EvalCreate(BaseModel):
                             description="A bundled dataset by name (no server file paths over REST).")
     samples: list[SampleIn] | None = PydField(default=None, min_length=1, max_length=100_000)
     n: int | None = PydField(default=None, ge=1, le=1000, description="Generate mode: samples per problem.")
-    task_ids: list[str] | None = PydField(default=None, description="Generate mode: a subset of the problems.")
-    model: str | None = None
+    task_ids: list[Annotated[Printable, PydField(min_length=1, max_length=200)]] | None = PydField(
+        default=None, min_length=1, max_length=100_000, description="Generate mode: a subset of the problems.")
+    model: Printable | None = PydField(default=None, max_length=200)
     temperature: float = PydField(default=0.8, ge=0.0, le=2.0)
     max_tokens: int | None = PydField(default=None, ge=1, le=32_768)
     ks: list[Annotated[int, PydField(ge=1)]] = PydField(default_factory=lambda: [1, 10, 100], min_length=1,
@@ -122,7 +124,7 @@ class EvalCreate(BaseModel):
     rerank: bool = True
     run_duplicates: bool = PydField(default=False, description="Run every copy of a program on the hidden tests "
                                                                "(default: identical program texts run once).")
-    name: str | None = PydField(default=None, max_length=200)
+    name: Printable | None = PydField(default=None, min_length=1, max_length=200)
 
     @model_validator(mode="after")
     def _one_mode(self) -> EvalCreate:

@@ -8,6 +8,8 @@ key's quota of active work.
 
 from __future__ import annotations
 
+from pydantic import ValidationError
+
 from bestofn.budget.admission import budget_admission
 from bestofn.budget.guard import client_named, eval_worst_case, require_price
 from bestofn.errors import ProblemRejected
@@ -45,10 +47,13 @@ def create_eval(body: EvalCreate, store: EvalStore, settings: Settings, api_key_
     for s in body.samples or []:
         samples.append(Sample(s.task_id, seen.get(s.task_id, 0), s.completion))
         seen[s.task_id] = seen.get(s.task_id, 0) + 1
-    cfg = EvalConfig(dataset=body.dataset, mode="samples" if body.samples is not None else "generate", ks=body.ks,
-                     task_ids=body.task_ids, model=body.model, n=body.n, temperature=body.temperature,
-                     max_tokens=body.max_tokens, timeout_s=body.timeout_s, rerank=body.rerank,
-                     run_duplicates=body.run_duplicates)
+    try:  # EvalCreate holds the same rules; a rule only EvalConfig knows is still a 422, never a 500
+        cfg = EvalConfig(dataset=body.dataset, mode="samples" if body.samples is not None else "generate",
+                         ks=body.ks, task_ids=body.task_ids, model=body.model, n=body.n,
+                         temperature=body.temperature, max_tokens=body.max_tokens, timeout_s=body.timeout_s,
+                         rerank=body.rerank, run_duplicates=body.run_duplicates)
+    except ValidationError as exc:
+        raise EvalRejected.from_validation(exc) from None
     name = body.name or f"api-{new_id()}"
     if body.name and store.by_name(body.name, api_key_id) is not None:
         raise EvalConflict("name", f"a run named {body.name!r} exists already")

@@ -13,10 +13,13 @@ import re
 import secrets
 from dataclasses import dataclass
 
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from bestofn.errors import ProblemRejected
 from bestofn.models import utcnow
+from bestofn.schemas import Printable
 from bestofn.security.models import ApiKey
 
 PREFIX = "bon"
@@ -35,13 +38,30 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+class KeySpec(BaseModel):
+    """What a new key may be given: the limits' meanings are the settings' (``api_rate_per_s``...)."""
+
+    model_config = ConfigDict(allow_inf_nan=False)
+
+    name: Printable = Field(default="", max_length=100)
+    rate_per_s: float | None = Field(default=None, ge=0, le=1_000_000, description="0: no limit.")
+    burst: int | None = Field(default=None, ge=1, le=1_000_000)
+    max_active_tasks: int | None = Field(default=None, ge=0, le=1_000_000, description="0: no limit.")
+
+
 def create_key(engine: Engine, name: str = "", *, rate_per_s: float | None = None, burst: int | None = None,
                max_active_tasks: int | None = None, admin: bool = False) -> NewKey:
-    """Store a new key's hash and return the token (the only time it is seen)."""
+    """Store a new key's hash and return the token (the only time it is seen).
+
+    ``ProblemRejected`` (a ``ValueError``) names the field of a limit out of range or a name with
+    control characters, before anything is stored."""
+    try:
+        spec = KeySpec(name=name, rate_per_s=rate_per_s, burst=burst, max_active_tasks=max_active_tasks)
+    except ValidationError as exc:
+        raise ProblemRejected.from_validation(exc) from None
     key_id = secrets.token_hex(6)
     token = f"{PREFIX}_{key_id}_{secrets.token_urlsafe(32)}"
-    row = ApiKey(id=key_id, name=name, token_sha256=token_hash(token), rate_per_s=rate_per_s, burst=burst,
-                 max_active_tasks=max_active_tasks, admin=admin)
+    row = ApiKey(id=key_id, token_sha256=token_hash(token), admin=admin, **spec.model_dump())
     with Session(engine, expire_on_commit=False) as s:
         s.add(row)
         s.commit()

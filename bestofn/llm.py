@@ -10,6 +10,7 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from bestofn.schemas import storable
 from bestofn.settings import Settings, get_settings
 
 if TYPE_CHECKING:  # openai takes ~0.5 s to import; code that calls the endpoint imports it there
@@ -84,7 +85,7 @@ def chat(
     )
     latency_ms = (time.perf_counter() - started) * 1000
     choice = resp.choices[0] if resp.choices else None
-    text = (choice.message.content or "") if choice else ""
+    text = storable(choice.message.content or "") if choice else ""  # a NUL or lone surrogate must not fail a write
     usage = resp.usage
     reasoning = reasoning_tokens(usage)
     completion = usage.completion_tokens if usage else 0

@@ -7,6 +7,7 @@ plain data in, plain data out, so every step is testable without services.
 from __future__ import annotations
 
 import keyword
+import re
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -91,6 +92,16 @@ def _no_nul(text: str) -> str:
 
 StorableText = Annotated[str, AfterValidator(_no_nul)]
 """Free text (code, a completion) stored in a text column: any character but NUL, which PostgreSQL refuses."""
+
+UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+"""NUL (PostgreSQL text refuses it) and a lone surrogate (UTF-8 cannot encode it): a str holds
+astral characters as one code point, so any code point in D800-DFFF stands alone."""
+
+
+def storable(text: str) -> str:
+    """``text`` with each unstorable character as U+FFFD, for text the service did not choose
+    (a model's reply, a candidate's output): it is kept, never refused, and never fails a write."""
+    return UNSTORABLE.sub("\ufffd", text)
 
 EntryPoint = Annotated[str, StringConstraints(max_length=200, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$"),
                        AfterValidator(_not_a_keyword)]

@@ -31,7 +31,7 @@ from bestofn.models import (
     TaskStatus,
     utcnow,
 )
-from bestofn.schemas import Candidate, Decision, ExecutionResult
+from bestofn.schemas import Candidate, Decision, ExecutionResult, storable
 from bestofn.trace import DecisionTrace, LlmCall
 
 FIRST_PHASE = "generating"  # a first claim starts here: nothing is stored yet, so every candidate is missing
@@ -350,10 +350,11 @@ def stored_trace(details: dict, calls: list[DecisionLlmCallRow]) -> DecisionTrac
 
 
 def _text_safe(data: dict, *fields: str) -> dict:
-    """PostgreSQL text cannot hold NUL: a candidate printing one must not fail its task's writes."""
+    """PostgreSQL text cannot hold NUL nor UTF-8 a lone surrogate: a candidate printing one must not
+    fail its task's writes (``schemas.storable``)."""
     for name in fields:
-        if isinstance(data.get(name), str) and "\x00" in data[name]:
-            data[name] = data[name].replace("\x00", "\ufffd")
+        if isinstance(data.get(name), str):
+            data[name] = storable(data[name])
     return data
 
 

@@ -74,3 +74,19 @@ def test_solve_json_picks_the_honest_candidate_over_cheats(fake_llm: FakeLLM, tm
     assert view["winner"]["index"] == len(picked)
     statuses = {c["index"]: (c.get("execution") or {}).get("status") for c in view["candidates"]}
     assert [i for i, s in statuses.items() if s == "passed"] == [len(picked)], statuses
+
+
+def test_a_reply_holding_nul_or_a_lone_surrogate_is_stored_and_the_task_ends(pg_url: str, fake_llm: FakeLLM) -> None:
+    """PostgreSQL text refuses NUL and UTF-8 a lone surrogate: a model's reply is stored with U+FFFD
+    in their place (``schemas.storable``), never failing the task's writes."""
+    wrong = "```python\ndef add(a, b):\n    return a - b  # \x00\ud800\n```\n"
+    fake_llm.add("Return the sum", wrong, "no code here \x00 \udfff", fenced(C.HONEST))
+    store = TaskStore(make_engine(pg_url))
+    task = create_task(problem(3, Suite(format="humaneval", code=C.HUMANEVAL_CHECK)), store=store)
+    outcome = run_task(task.id, client=make_client(base_url=fake_llm.base_url), store=store)
+    view = task_view(store.get(task.id), store)
+    assert outcome.status == "done", view.reason
+    assert view.winner is not None and view.winner.index == 2
+    rows = {c.index: c for c in store.candidates(task.id)}
+    assert "\ufffd\ufffd" in rows[0].code and "\ufffd" in rows[1].raw
+    assert not any(ch in (r.code or "") + (r.raw or "") for r in rows.values() for ch in ("\x00", "\ud800", "\udfff"))

@@ -20,6 +20,8 @@ from __future__ import annotations
 import ast
 import re
 
+from bestofn import pyast
+
 _FENCE_LINE = re.compile(r"^[ \t]*```[ \t]*([A-Za-z0-9_+-]*)")
 FENCES: dict[str, frozenset[str]] = {
     "python": frozenset({"python", "py", "python3"}),
@@ -94,7 +96,7 @@ def fenced_blocks(reply: str) -> list[tuple[str, str]]:
 def parses(code: str) -> bool:
     """True when the text is syntactically valid Python."""
     try:
-        ast.parse(code)
+        pyast.parse(code)
     except (SyntaxError, ValueError):
         return False
     return True
@@ -106,7 +108,7 @@ def _defines(code: str, entry_point: str | None) -> bool:
 
 def _looks_like_code(text: str) -> bool:
     """A reply that parses but is a lone name or number is prose, not code."""
-    tree = ast.parse(text)
+    tree = pyast.parse(text)
     return any(not isinstance(node, ast.Expr) for node in tree.body)
 
 

@@ -18,6 +18,8 @@ import threading
 import warnings
 from collections.abc import Iterator
 
+from bestofn import pyast
+
 IO_SHAPE = 'a non-empty JSON list of {"input": str, "output": str}'
 _USE_IO = "looks like a JSON list of input/output pairs: use format io"
 _USE_HUMANEVAL = "looks like HumanEval's check(candidate): use format humaneval"
@@ -127,7 +129,7 @@ def _parse(code: str) -> ast.Module | str:
         # mismatch" seen here when the sandbox validated suites from a thread pool)
         with _PARSE_LOCK, warnings.catch_warnings():
             warnings.simplefilter("ignore")  # e.g. invalid escape sequences: the sandbox will say so, not us
-            return ast.parse(code)
+            return pyast.parse(code)
     except SyntaxError as exc:
         text = (exc.text or "").strip()[:80]
         where = f"line {exc.lineno}: " if exc.lineno else ""  # None for a NUL byte (Python 3.12)

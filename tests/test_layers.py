@@ -58,7 +58,8 @@ def test_the_check_sees_lazy_imports() -> None:
 
 
 # what sandbox/ may import from the core: pure contracts, no settings, no state
-CORE_CONTRACTS = {"bestofn.schemas", "bestofn.validation", "bestofn.errors", "bestofn.languages"}
+# (and bestofn.pyast: the one lock every parse takes, stateless otherwise)
+CORE_CONTRACTS = {"bestofn.schemas", "bestofn.validation", "bestofn.errors", "bestofn.languages", "bestofn.pyast"}
 # the sandbox's functions that take ``config`` (a SandboxConfig): a call without it would fall back on
 # the dataclass defaults, so a deployment's engine, image, limits and run label would be silently lost
 TAKES_CONFIG = {"run_candidate", "run_many", "run_inputs", "RunnerPool", "ensure_image", "build_image", "reap",

@@ -38,6 +38,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
+from bestofn import pyast
 from bestofn.bot.context import is_test_file
 
 PYTEST_FILES = frozenset({"pytest.ini", ".pytest.ini", "tox.ini"})
@@ -70,14 +71,14 @@ def _plugin_names(path: str, text: str) -> list[str]:
     name = PurePosixPath(path).name
     if name.endswith(".py"):
         try:
-            tree = ast.parse(text)
+            tree = pyast.parse(text)
         except (SyntaxError, ValueError):
             return []
         found: list[str] = []
         for node in tree.body:
             if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "pytest_plugins" for t in node.targets):
                 try:
-                    value = ast.literal_eval(node.value)
+                    value = pyast.literal_eval(node.value)
                 except (ValueError, TypeError, SyntaxError, RecursionError):
                     continue
                 values = [value] if isinstance(value, str) else value if isinstance(value, (list, tuple)) else []

@@ -31,6 +31,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from bestofn import pyast
 from bestofn.evals.jsonl import InputError, iter_jsonl, iter_records
 from bestofn.schemas import ExecutionResult, Problem, TestSuite
 
@@ -197,7 +198,7 @@ def load_problem_jsonl(path: str | None, language: str | None = None) -> dict[st
 def _called_function(assertion: str) -> str | None:
     """The function an MBPP assert tests: the first called name that is not a builtin."""
     try:
-        tree = ast.parse(assertion.strip())
+        tree = pyast.parse(assertion.strip())
     except SyntaxError:
         return None
     calls = sorted((n for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)),

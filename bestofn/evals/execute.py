@@ -23,6 +23,7 @@ import docker.errors
 import requests.exceptions
 
 import sandbox
+from bestofn import pyast
 from bestofn.evals.config import EvalConfig
 from bestofn.evals.datasets import EvalProblem
 from bestofn.evals.models import EvalRun, EvalSample
@@ -100,7 +101,7 @@ def program_key(code: str) -> str:
     types, never line numbers); a program that does not parse is keyed by its text.
     """
     try:
-        return ast.dump(ast.parse(code))
+        return ast.dump(pyast.parse(code))
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return "text:" + code
 
@@ -138,8 +139,10 @@ def evaluate_pending(store: EvalStore, run: EvalRun, problems: dict[str, EvalPro
     A problem at a time per pool slot, tests then probes, so one problem's probes overlap
     another's tests. Probes run each distinct program once, and not at all on a problem
     whose samples all pass or all fail (any pick scores the same there). Parsing
-    (examples, program keys) and canonicalising outputs stay on this thread: CPython 3.11's
-    ``ast`` can fail with "AST constructor recursion depth mismatch" from several threads.
+    (examples, program keys) and canonicalising outputs stay on this thread, and every parse,
+    here or on a pool thread (a suite's check in ``sandbox.run_many``), takes ``pyast``'s lock:
+    CPython 3.11's ``ast`` can fail with "AST constructor recursion depth mismatch" from
+    several threads.
     A problem's results are stored when its sandbox call ends, so a kill loses only the
     problems in flight.
     """

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from bestofn import pyast
 from bestofn.extract import fenced_blocks
 from bestofn.llm import chat
 from bestofn.schemas import ExecutionResult, Problem, TestSuite
@@ -52,7 +53,7 @@ def parse_generated_tests(text: str, entry_point: str, limit: int) -> list[str]:
         if not line.startswith("assert ") or not re.search(rf"\b{re.escape(entry_point)}\s*\(", line):
             continue
         try:
-            tree = ast.parse(line)
+            tree = pyast.parse(line)
         except SyntaxError:
             continue
         if len(tree.body) == 1 and isinstance(tree.body[0], ast.Assert):

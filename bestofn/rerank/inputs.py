@@ -20,6 +20,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
+from bestofn import pyast
 from bestofn.llm import chat
 from bestofn.rerank.replies import first_json
 from bestofn.schemas import Problem, TestSuite
@@ -47,7 +48,7 @@ def canonical_args(values: tuple) -> str | None:
     """The canonical text of an argument tuple, or None when it does not round-trip."""
     text = repr(tuple(values))
     try:
-        ast.literal_eval(text)
+        pyast.literal_eval(text)
     except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
         return None
     return text
@@ -55,7 +56,7 @@ def canonical_args(values: tuple) -> str | None:
 
 def _literal(node: ast.AST) -> tuple[bool, object]:
     try:
-        return True, ast.literal_eval(node)
+        return True, pyast.literal_eval(node)
     except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
         return False, None
 
@@ -76,7 +77,7 @@ def call_args(call: ast.Call) -> str | None:
 def parse_args_text(text: str) -> str | None:
     """Canonicalise a model-written argument tuple (``"(1, 2)"``, ``"[1, 2]"`` as args list)."""
     try:
-        value = ast.literal_eval(text.strip())
+        value = pyast.literal_eval(text.strip())
     except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
         return None
     return canonical_args(value if isinstance(value, tuple) else (value,))
@@ -91,7 +92,7 @@ def _literal_text(text: str) -> tuple[bool, object]:
     if text.lower() in _BOOL_WORDS:
         return True, _BOOL_WORDS[text.lower()]
     try:
-        return True, ast.literal_eval(text)
+        return True, pyast.literal_eval(text)
     except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
         return False, None
 
@@ -207,7 +208,7 @@ def prompt_examples(prompt: str, entry_point: str | None) -> list[ProbeInput]:
 
 def _parse_call(src: str, entry_point: str) -> ast.Call | None:
     try:
-        node = ast.parse(src.strip(), mode="eval").body
+        node = pyast.parse(src.strip(), mode="eval").body
     except SyntaxError:
         return None
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == entry_point:
@@ -231,7 +232,7 @@ def suite_inputs(tests: TestSuite, entry_point: str | None) -> list[ProbeInput]:
     if entry_point:
         names.add(entry_point)
     try:
-        tree = ast.parse(tests.code)
+        tree = pyast.parse(tests.code)
     except SyntaxError:
         return []
     found = []

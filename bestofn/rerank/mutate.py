@@ -10,10 +10,10 @@ cluster; the benchmark measures whether the rest help.
 
 from __future__ import annotations
 
-import ast
 import random
 from collections.abc import Iterator, Sequence
 
+from bestofn import pyast
 from bestofn.rerank.inputs import ProbeInput, canonical_args
 
 MAX_LEN = 64
@@ -55,7 +55,7 @@ def mutate_inputs(known: Sequence[ProbeInput], count: int, seed: int) -> list[Pr
     pool: list[str] = []
     for p in known:
         try:
-            args = ast.literal_eval(p.args)
+            args = pyast.literal_eval(p.args)
         except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
             continue  # stdin text, not an argument tuple
         if not isinstance(args, tuple):

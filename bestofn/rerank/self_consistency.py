@@ -15,13 +15,13 @@ The clustering and choice are pure functions of fingerprints; only
 
 from __future__ import annotations
 
-import ast
 import functools
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from bestofn import pyast
 from bestofn.rerank.inputs import ProbeInput
 from bestofn.schemas import Candidate, Limits
 from bestofn.trace import ClusterTrace, ProbeTrace, SelfConsistencyTrace
@@ -56,7 +56,7 @@ def canonical(fp: str) -> str:
     if not fp.startswith("ok:"):
         return fp
     try:
-        value = ast.literal_eval(fp[3:])
+        value = pyast.literal_eval(fp[3:])
     except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
         return fp
     return "ok:" + repr(_round_floats(value))
@@ -86,7 +86,7 @@ def matches_expected(fp: str, expected: str | None) -> bool:
     if expected is None or not fp.startswith("ok:"):
         return False
     try:
-        return _same(ast.literal_eval(fp[3:]), ast.literal_eval(expected))
+        return _same(pyast.literal_eval(fp[3:]), pyast.literal_eval(expected))
     except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
         return fp[3:] == expected
 

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import ast
 
+from bestofn import pyast
 from sandbox.native.program import NativeTestsError
 
 
 def as_humaneval(tests: str) -> tuple[str, str]:
     """(HumanEval ``check(candidate)`` code, the entry point the tests pass to ``check``)."""
     try:
-        tree = ast.parse(tests)
+        tree = pyast.parse(tests)
     except (SyntaxError, ValueError) as exc:
         raise NativeTestsError(f"the Python tests do not parse ({type(exc).__name__}: {exc})") from None
     if not any(isinstance(n, ast.FunctionDef) and n.name == "check" for n in tree.body):

@@ -274,6 +274,12 @@ def _print_summary(report: dict[str, Any]) -> None:
     out.print(table)
     for note in report["notes"]:
         out.print(f"note: {note}")
+    cost = report.get("cost") or {}
+    if cost.get("tokens_in") or cost.get("tokens_out"):  # generated samples (a samples file carries none)
+        out.print(f"tokens in/out {cost['tokens_in']}/{cost['tokens_out']} · cost ${cost['cost_usd']:.6f} · "
+                  f"{cost['mean_tokens_per_problem']} tokens per problem")
+    limit = report.get("timeout_s")
+    out.print(f"limit: {limit:g} s of CPU per sample" if limit else "limit: BESTOFN_SANDBOX_TIMEOUT_S per sample")
     tp = report.get("throughput") or {}
     if tp.get("executions_per_s"):
         out.print(f"executed {tp['executed_this_invocation']} samples in {tp['wall_s']:.1f}s "

@@ -36,6 +36,9 @@ def test_generate_then_evaluate_then_resume(tmp_path: Path, data_dir: Path, fake
     assert report["pass_at_k"]["3"] == pytest.approx(0.5)
     assert report["pass_at_k"]["5"] is None
     assert report["cost"]["tokens_out"] > 0
+    cost = report["cost"]
+    assert f"tokens in/out {cost['tokens_in']}/{cost['tokens_out']}" in proc.stdout  # the summary shows spend
+    assert "limit: 5 s of CPU per sample" in proc.stdout
     assert fake_llm.usage_served["requests"] == 6
 
     lines = [json.loads(x) for x in (tmp_path / "gen.jsonl").read_text().splitlines()]

@@ -84,24 +84,36 @@ Printable = Annotated[str, AfterValidator(_printable)]
 """A name stored in a text column and shown in logs: PostgreSQL refuses NUL in text, logs a newline."""
 
 
-def _no_nul(text: str) -> str:
-    if "\x00" in text:
-        raise ValueError("must not contain a NUL character (\\u0000): PostgreSQL text cannot hold it")
-    return text
-
-
-StorableText = Annotated[str, AfterValidator(_no_nul)]
-"""Free text (code, a completion) stored in a text column: any character but NUL, which PostgreSQL refuses."""
-
 UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 """NUL (PostgreSQL text refuses it) and a lone surrogate (UTF-8 cannot encode it): a str holds
 astral characters as one code point, so any code point in D800-DFFF stands alone."""
+
+
+def unstorable(text: str) -> str | None:
+    """Why ``text`` cannot be stored as it is, or None: input a user sent is refused with this."""
+    found = UNSTORABLE.search(text)
+    if found is None:
+        return None
+    if found.group() == "\x00":
+        return "holds a NUL character (\\u0000), which PostgreSQL text cannot hold"
+    return "holds a lone surrogate (\\ud800-\\udfff), which is not text"
 
 
 def storable(text: str) -> str:
     """``text`` with each unstorable character as U+FFFD, for text the service did not choose
     (a model's reply, a candidate's output): it is kept, never refused, and never fails a write."""
     return UNSTORABLE.sub("\ufffd", text)
+
+
+def _refuse_unstorable(text: str) -> str:
+    if why := unstorable(text):
+        raise ValueError(f"must be storable text: it {why}")
+    return text
+
+
+StorableText = Annotated[str, AfterValidator(_refuse_unstorable)]
+"""Free text (code, a completion) a user sends, stored in a text column: refused if ``unstorable``."""
+
 
 EntryPoint = Annotated[str, StringConstraints(max_length=200, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$"),
                        AfterValidator(_not_a_keyword)]

@@ -126,15 +126,3 @@ def changed_lines(diff: str) -> int:
         if not header and line.startswith(("+", "-")):
             count += 1
     return count
-
-
-def touched_paths(diff: str) -> list[str]:
-    """Repo-relative paths a diff changes (old or new side), in order of appearance, without /dev/null."""
-    seen: dict[str, None] = {}
-    for line in diff.splitlines():
-        if line.startswith(("--- ", "+++ ")):
-            raw = line[4:].split("\t", 1)[0].strip()
-            if raw == "/dev/null":
-                continue
-            seen.setdefault(re.sub(r"^[ab]/", "", raw), None)
-    return list(seen)

@@ -56,13 +56,11 @@ def pytest_table(name: str, text: str | None) -> object:
     """What pytest reads from ``pyproject.toml`` / ``setup.cfg`` text (None: nothing; absent file: None)."""
     if text is None:
         return None
+    if name != "pyproject.toml":
+        return _ini_section(text, "tool:pytest")
     try:
-        if name == "pyproject.toml":
-            return tomllib.loads(text).get("tool", {}).get("pytest")
-        parser = configparser.ConfigParser(interpolation=None)
-        parser.read_string(text)
-        return dict(parser["tool:pytest"]) if parser.has_section("tool:pytest") else None
-    except (tomllib.TOMLDecodeError, configparser.Error, AttributeError):
+        return tomllib.loads(text).get("tool", {}).get("pytest")
+    except (tomllib.TOMLDecodeError, AttributeError):
         return _UNREADABLE
 
 
@@ -84,7 +82,7 @@ def _plugin_names(path: str, text: str) -> list[str]:
                 values = [value] if isinstance(value, str) else value if isinstance(value, (list, tuple)) else []
                 found += [v for v in values if isinstance(v, str)]
         return found
-    table = pytest_table(name, text) if name in ("pyproject.toml", "setup.cfg") else _ini_pytest(text)
+    table = pytest_table(name, text) if name in ("pyproject.toml", "setup.cfg") else _ini_section(text, "pytest")
     if not isinstance(table, dict):
         return []
     options = table.get("ini_options") if name == "pyproject.toml" else table
@@ -94,13 +92,14 @@ def _plugin_names(path: str, text: str) -> list[str]:
     return [n for n in names if not n.startswith("no:")]
 
 
-def _ini_pytest(text: str) -> object:
+def _ini_section(text: str, section: str) -> object:
+    """An ini file's ``section`` as a dict (None: no such section; ``_UNREADABLE``: not an ini file)."""
     parser = configparser.ConfigParser(interpolation=None)
     try:
         parser.read_string(text)
     except configparser.Error:
-        return None
-    return dict(parser["pytest"]) if parser.has_section("pytest") else None
+        return _UNREADABLE
+    return dict(parser[section]) if parser.has_section(section) else None
 
 
 def _split(text: str) -> list[str]:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from bestofn.evals.jsonl import InputError, iter_jsonl, write_jsonl
-from bestofn.schemas import ExecutionResult
+from bestofn.schemas import ExecutionResult, unstorable
 
 
 @dataclass(frozen=True)
@@ -40,18 +40,6 @@ class Sample:
                 "error": error if isinstance(error, str) else None}
 
 
-def _unstorable(text: str) -> str | None:
-    """Why ``text`` cannot be stored (PostgreSQL text refuses NUL) or written as UTF-8 (a lone surrogate
-    from a ``\\ud800`` escape), or None."""
-    if "\x00" in text:
-        return "holds a NUL character (\\u0000)"
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return "holds a lone surrogate (\\ud800-\\udfff), which is not text"
-    return None
-
-
 def read_samples(path: str | Path, known_tasks: Iterable[str] | None = None) -> list[Sample]:
     """The samples of a file, in order; InputError names the file and line of a bad one."""
     known = set(known_tasks) if known_tasks is not None else None
@@ -64,7 +52,7 @@ def read_samples(path: str | Path, known_tasks: Iterable[str] | None = None) -> 
         if not isinstance(completion, str):
             raise InputError(f"{path}:{lineno}: missing or non-string completion")
         for name, value in (("task_id", tid), ("completion", completion)):
-            if why := _unstorable(value):
+            if why := unstorable(value):
                 raise InputError(f"{path}:{lineno}: {name} {why}")
         if known is not None and tid not in known:
             raise InputError(f"{path}:{lineno}: task_id {tid!r} is not in the dataset")

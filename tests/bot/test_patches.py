@@ -12,7 +12,6 @@ from bestofn.bot.patches import (
     diff_from_reply,
     file_diff,
     parse_reply,
-    touched_paths,
     whole_files_from_reply,
     whole_files_to_diff,
 )
@@ -60,7 +59,8 @@ def test_whole_file_conversion_applies_with_git(tmp_path: Path) -> None:
     assert git_apply_check(repo, diff).returncode == 0, git_apply_check(repo, diff).stderr
     subprocess.run(["git", "apply", "-"], cwd=repo, input=diff, text=True, check=True)
     assert {p: (repo / p).read_text() for p in files} == files
-    assert touched_paths(diff) == ["a.py", "new/b.py", "nonl.py"]
+    status = subprocess.run(["git", "status", "--porcelain", "-uall"], cwd=repo, capture_output=True, text=True).stdout
+    assert sorted(line[3:] for line in status.splitlines()) == ["a.py", "new/b.py", "nonl.py"]
 
 
 def test_file_diff_of_equal_text_is_empty() -> None:
